@@ -4,12 +4,12 @@ import dev.manifold.contracts.ConfigValidationException;
 import dev.manifold.contracts.GatewayConfig;
 import dev.manifold.contracts.GatewayConfigCodec;
 import dev.manifold.contracts.RedisNames;
+import dev.manifold.broker.redis.RedisChannels;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
-import io.quarkus.redis.datasource.pubsub.ReactivePubSubCommands;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.vertx.http.HttpServerStart;
 import io.vertx.core.Vertx;
@@ -39,15 +39,13 @@ public class RedisConfigSource {
     private final Instance<KubernetesClient> kubernetes;
     private final RedisNames names;
     private final Counter rejected;
-    private volatile boolean redisUp;
-    private volatile boolean stopped;
+    private final RedisChannels channels;
     private volatile String lastError;
-    private volatile ReactivePubSubCommands.ReactiveRedisSubscriber subscriber;
     private volatile long resyncTimer = -1;
-    private volatile int subscribeFailures;
 
     public RedisConfigSource(BrokerConfig config, ConfigApplier applier, Vertx vertx, ReactiveRedisDataSource redis,
-                             Instance<KubernetesClient> kubernetes, MeterRegistry registry) {
+                             Instance<KubernetesClient> kubernetes, RedisChannels channels, MeterRegistry registry) {
+        this.channels = channels;
         this.config = config;
         this.applier = applier;
         this.vertx = vertx;
@@ -57,6 +55,13 @@ public class RedisConfigSource {
         this.rejected = Counter.builder("manifold.broker.config.rejected")
                 .description("Config documents rejected as invalid (the last good config stays in force)")
                 .register(registry);
+        channels.on(names.configChangedChannel(), version -> {
+            GatewayConfig applied = applier.applied();
+            if (applied == null || !applied.version().equals(version)) {
+                load("config-changed " + version);
+            }
+        });
+        channels.onSubscribed(() -> load("subscribed")); // anything published while we were not listening
     }
 
     /** Kubernetes mode is on when no standalone config file is set. */
@@ -66,7 +71,7 @@ public class RedisConfigSource {
 
     /** Whether the config-changed subscription is currently established. */
     public boolean redisUp() {
-        return redisUp;
+        return channels.up();
     }
 
     public String lastError() {
@@ -80,61 +85,15 @@ public class RedisConfigSource {
         }
         LOG.infof("Kubernetes mode: config from Redis key %s (channel %s), ConfigMap %s as fallback",
                 names.configKey(), names.configChangedChannel(), config.configMapName());
-        subscribe();
+        channels.start();
         long resync = Math.max(1000, config.configResyncInterval().toMillis());
         resyncTimer = vertx.setPeriodic(resync, t -> load("resync"));
     }
 
     void stop(@Observes ShutdownEvent event) {
-        stopped = true;
         if (resyncTimer >= 0) {
             vertx.cancelTimer(resyncTimer);
         }
-        ReactivePubSubCommands.ReactiveRedisSubscriber s = subscriber;
-        if (s != null) {
-            s.unsubscribe().subscribe().with(v -> {
-            }, e -> {
-            });
-        }
-    }
-
-    private void subscribe() {
-        if (stopped) {
-            return;
-        }
-        redis.pubsub(String.class)
-                .subscribe(names.configChangedChannel(),
-                        version -> {
-                            GatewayConfig applied = applier.applied();
-                            if (applied == null || !applied.version().equals(version)) {
-                                load("config-changed " + version);
-                            }
-                        },
-                        () -> resubscribe("subscription ended"),
-                        failure -> resubscribe(failure.getMessage()))
-                .subscribe().with(
-                        s -> {
-                            subscriber = s;
-                            redisUp = true;
-                            subscribeFailures = 0;
-                            load("subscribed"); // anything published while we were not listening
-                        },
-                        failure -> resubscribe(failure.getMessage()));
-    }
-
-    private void resubscribe(String why) {
-        if (stopped) {
-            return;
-        }
-        redisUp = false;
-        subscriber = null;
-        int failures = ++subscribeFailures;
-        long delay = Math.min(config.backoffMax().toMillis(), config.backoffInitial().toMillis() * (1L << Math.min(failures - 1, 16)));
-        if (failures == 1) {
-            LOG.warnf("Redis subscription to %s lost (%s); re-subscribing, the applied config stays in force",
-                    names.configChangedChannel(), why);
-        }
-        vertx.setTimer(Math.max(1, delay), t -> subscribe());
     }
 
     /** Reads the config from Redis (or the ConfigMap when Redis has none or is down) and applies it. */

@@ -12,6 +12,7 @@ import dev.manifold.broker.backend.McpHttpClient;
 import dev.manifold.broker.backend.McpReply;
 import dev.manifold.broker.config.BrokerConfig;
 import dev.manifold.broker.mcp.McpProtocol;
+import dev.manifold.broker.redis.RedisChannels;
 import dev.manifold.contracts.RedisNames;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -20,14 +21,11 @@ import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.quarkus.redis.datasource.value.GetExArgs;
 import io.quarkus.redis.datasource.value.SetArgs;
 import io.quarkus.runtime.ShutdownEvent;
-import io.quarkus.vertx.http.HttpServerStart;
 import io.smallrye.faulttolerance.api.TypedGuard;
 import io.smallrye.mutiny.Uni;
-import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerResponse;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-import jakarta.enterprise.event.ObservesAsync;
 import jakarta.enterprise.util.TypeLiteral;
 import org.jboss.logging.Logger;
 
@@ -76,7 +74,7 @@ public class ClientSessions {
     private final Counter reinitializations;
 
     public ClientSessions(BackendSupervisor supervisor, McpHttpClient http, ObjectMapper mapper,
-                          ReactiveRedisDataSource redis, BrokerConfig config, MeterRegistry registry) {
+                          ReactiveRedisDataSource redis, RedisChannels channels, BrokerConfig config, MeterRegistry registry) {
         this.supervisor = supervisor;
         this.http = http;
         this.mapper = mapper;
@@ -107,6 +105,15 @@ public class ClientSessions {
                 .register(registry);
         this.redisOps = Counter.builder("manifold.broker.session.redis.ops")
                 .description("Redis operations made for client sessions").register(registry);
+        if (shared) {
+            // Other replicas' deletions drop our cached copy.
+            channels.on(names.sessionEvictedChannel(), sid -> {
+                ClientSession gone = sessions.asMap().remove(sid);
+                if (gone != null) {
+                    closeStream(gone);
+                }
+            });
+        }
         this.reinitializations = Counter.builder("manifold.broker.backend.session.reinitializations")
                 .description("Backend sessions re-opened because the backend no longer knew them").register(registry);
     }
@@ -115,19 +122,6 @@ public class ClientSessions {
         return a.compareTo(b) <= 0 ? a : b;
     }
 
-    /** Other replicas' deletions drop our cached copy. */
-    void listen(@ObservesAsync HttpServerStart event) {
-        if (!shared) {
-            return;
-        }
-        redis.pubsub(String.class).subscribe(names.sessionEvictedChannel(), sid -> {
-            ClientSession gone = sessions.asMap().remove(sid);
-            if (gone != null) {
-                closeStream(gone);
-            }
-        }).subscribe().with(s -> {
-        }, failure -> LOG.warnf("Cannot subscribe to %s: %s", names.sessionEvictedChannel(), failure.getMessage()));
-    }
 
     void stop(@Observes ShutdownEvent event) {
         sessions.asMap().values().forEach(this::closeStream);
