@@ -30,14 +30,21 @@ public class Aggregator {
     private final Set<ToolCatalog.Dropped> reported = new HashSet<>();
     private volatile ToolCatalog catalog = ToolCatalog.empty();
     private volatile PrefixMode mode = PrefixMode.ALWAYS;
+    private final Gauge toolsGauge;
 
     public Aggregator(BackendSupervisor supervisor, MeterRegistry registry) {
         this.supervisor = supervisor;
         this.registry = registry;
-        Gauge.builder("manifold.broker.tools", this, a -> a.catalog.size())
+        this.toolsGauge = Gauge.builder("manifold.broker.tools", this, a -> a.catalog.size())
                 .description("Tools currently served to clients")
                 .register(registry);
         supervisor.onToolsChanged(this::rebuild);
+    }
+
+    /** Gauges read this bean; a later application in the same JVM (tests) must not read a stopped one. */
+    @jakarta.annotation.PreDestroy
+    void unregister() {
+        registry.remove(toolsGauge);
     }
 
     public ToolCatalog catalog() {

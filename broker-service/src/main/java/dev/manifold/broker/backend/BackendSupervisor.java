@@ -46,6 +46,7 @@ public class BackendSupervisor {
     private final List<java.util.function.Consumer<Backend>> healthListeners = new CopyOnWriteArrayList<>();
     private final Map<String, Counter> connectCounters = new ConcurrentHashMap<>();
     private final AtomicLong requestIds = new AtomicLong();
+    private final List<Gauge> gauges = new ArrayList<>();
     /** Time-boxes one health probe. */
     private final TypedGuard<Uni<McpReply>> probeGuard;
 
@@ -62,11 +63,21 @@ public class BackendSupervisor {
                 .withTimeout().duration(config.connectTimeout().toMillis(), ChronoUnit.MILLIS).done()
                 .build();
         for (BackendState state : BackendState.values()) {
-            Gauge.builder("manifold.broker.backends", backends, all -> all.values().stream().filter(b -> b.state == state).count())
+            gauges.add(Gauge.builder("manifold.broker.backends", backends, all -> all.values().stream().filter(b -> b.state == state).count())
                     .description("Backends per health state")
                     .tag("state", state.label())
-                    .register(registry);
+                    .register(registry));
         }
+    }
+
+    /** Stops every backend's timers and unregisters gauges that read this bean. */
+    @jakarta.annotation.PreDestroy
+    void shutdown() {
+        backends.values().forEach(b -> {
+            b.closed = true;
+            cancelTimer(b);
+        });
+        gauges.forEach(registry::remove);
     }
 
     /** Called whenever a backend's served tools may have changed (state change or new listing). */

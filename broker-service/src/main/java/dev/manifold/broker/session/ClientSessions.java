@@ -72,6 +72,8 @@ public class ClientSessions {
     private final TypedGuard<Uni<McpReply>> callGuard;
     private final Counter redisOps;
     private final Counter reinitializations;
+    private final Gauge sessionsGauge;
+    private final MeterRegistry registry;
 
     public ClientSessions(BackendSupervisor supervisor, McpHttpClient http, ObjectMapper mapper,
                           ReactiveRedisDataSource redis, RedisChannels channels, BrokerConfig config, MeterRegistry registry) {
@@ -100,9 +102,10 @@ public class ClientSessions {
                 .withDescription("backend-call")
                 .withTimeout().duration(config.callTimeout().toMillis(), ChronoUnit.MILLIS).done()
                 .build();
-        Gauge.builder("manifold.broker.sessions.active", sessions, c -> c.estimatedSize())
+        this.sessionsGauge = Gauge.builder("manifold.broker.sessions.active", sessions, c -> c.estimatedSize())
                 .description("Client sessions cached by this replica")
                 .register(registry);
+        this.registry = registry;
         this.redisOps = Counter.builder("manifold.broker.session.redis.ops")
                 .description("Redis operations made for client sessions").register(registry);
         if (shared) {
@@ -125,6 +128,7 @@ public class ClientSessions {
 
     void stop(@Observes ShutdownEvent event) {
         sessions.asMap().values().forEach(this::closeStream);
+        registry.remove(sessionsGauge);
     }
 
     /** Creates a session for a client that just initialized; stored before it is returned. */
