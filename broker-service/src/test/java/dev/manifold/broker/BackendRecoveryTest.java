@@ -137,4 +137,19 @@ class BackendRecoveryTest {
                 "the flapping backend was really failing and reconnecting");
         await().atMost(Duration.ofSeconds(10)).until(() -> McpClient.initialize().toolNames().contains("beta_echo"));
     }
+
+    @Test
+    @Order(4)
+    void aBackendsOwnListChangedReachesClientsAndItsNewToolIsServed() throws Exception {
+        await().atMost(Duration.ofSeconds(10)).until(() -> LateBackends.steady.openStreams() > 0);
+        McpClient client = McpClient.initialize();
+        AtomicInteger listChanged = listChangedCounter(client);
+
+        LateBackends.steady.changeTools(List.of("hold", "fresh"));
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> client.toolNames().contains("steady_fresh"));
+        await().atMost(Duration.ofSeconds(5)).until(() -> listChanged.get() == 1);
+        client.call("steady_fresh", "new").then().statusCode(200)
+                .body("result.content[0].text", org.hamcrest.Matchers.equalTo("fresh from steady: new"));
+    }
 }

@@ -31,6 +31,10 @@ public final class Backend {
     final java.util.concurrent.atomic.AtomicBoolean connecting = new java.util.concurrent.atomic.AtomicBoolean();
     /** Sequence of connect attempts; a late result of a superseded (timed-out) attempt is ignored. */
     final java.util.concurrent.atomic.AtomicInteger attempts = new java.util.concurrent.atomic.AtomicInteger();
+    /** Closes the backend's GET stream, where it announces its own list changes; null when none is open. */
+    volatile Runnable changeStream;
+    /** Whether the backend answered GET with a stream at least once (a 405 backend is not asked again). */
+    volatile boolean streamOffered = true;
     /** Pending Vert.x timer (probe or quarantine re-probe), or -1. */
     volatile long timerId = -1;
 

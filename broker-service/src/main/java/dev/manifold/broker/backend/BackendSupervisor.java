@@ -129,6 +129,7 @@ public class BackendSupervisor {
     private void close(Backend backend) {
         backend.closed = true;
         cancelTimer(backend);
+        closeStream(backend);
         String sid = backend.discoverySessionId;
         if (sid != null && backend.state == BackendState.READY) {
             http.deleteSession(backend.entry().url(), sid, backend.protocolVersion).subscribe().with(v -> {
@@ -235,8 +236,55 @@ public class BackendSupervisor {
                             transition(backend, BackendState.READY, null);
                             healthListeners.forEach(l -> l.accept(backend));
                             fireToolsChanged();
+                            listenForChanges(backend, session);
                         }))
                 .replaceWithVoid();
+    }
+
+    /**
+     * Listens on the backend's GET stream for its own {@code notifications/tools/list_changed} and re-lists its
+     * tools then. A backend that offers no stream (405) is simply not listened to; its tools are re-listed on
+     * reconnect. When the stream ends, the next probe decides: a healthy backend gets a new stream.
+     */
+    private void listenForChanges(Backend backend, InitializedSession session) {
+        closeStream(backend);
+        if (session.sessionId() == null || !session.capabilities().path("tools").path("listChanged").asBoolean(false)) {
+            return;
+        }
+        String url = backend.entry().url();
+        http.openStream(url, session.sessionId(), session.protocolVersion(), message -> {
+            if ("notifications/tools/list_changed".equals(message.path("method").asText())) {
+                relist(backend, session);
+            }
+        }, () -> backend.changeStream = null).subscribe().with(handle -> {
+            backend.streamOffered = handle != null;
+            if (handle != null && !backend.closed && session.sessionId().equals(backend.discoverySessionId)) {
+                backend.changeStream = handle;
+            } else if (handle != null) {
+                handle.run();
+            }
+        }, failure -> LOG.debugf("No change stream from %s: %s", backend.id(), failure.getMessage()));
+    }
+
+    private void relist(Backend backend, InitializedSession session) {
+        listTools(backend.entry().url(), session.sessionId(), session.protocolVersion(), false)
+                .subscribe().with(tools -> {
+                    if (backend.closed || !session.sessionId().equals(backend.discoverySessionId)) {
+                        return;
+                    }
+                    backend.tools = tools;
+                    LOG.infof("Backend %s changed its tools: %d tools", backend.id(), tools.size());
+                    healthListeners.forEach(l -> l.accept(backend));
+                    fireToolsChanged();
+                }, failure -> LOG.debugf("Re-listing %s after list_changed failed: %s", backend.id(), failure.getMessage()));
+    }
+
+    private static void closeStream(Backend backend) {
+        Runnable stream = backend.changeStream;
+        backend.changeStream = null;
+        if (stream != null) {
+            stream.run();
+        }
     }
 
     private void noteFailure(Backend backend, Throwable failure) {
@@ -261,6 +309,15 @@ public class BackendSupervisor {
         });
     }
 
+    /** After a good probe: a backend that offers a change stream but lost it gets a new one. */
+    private void ensureStream(Backend backend) {
+        if (backend.changeStream == null && backend.discoverySessionId != null && !backend.closed
+                && backend.capabilities != null && backend.capabilities.path("tools").path("listChanged").asBoolean(false)
+                && backend.streamOffered) {
+            listenForChanges(backend, new InitializedSession(backend.discoverySessionId, backend.protocolVersion, backend.capabilities));
+        }
+    }
+
     /** Pings the backend with its discovery session over a fresh connection. */
     void probe(Backend backend) {
         if (backend.closed || backend.state != BackendState.READY) {
@@ -269,7 +326,10 @@ public class BackendSupervisor {
         ObjectNode ping = request("ping", null);
         probeGuard.get(() -> http.post(backend.entry().url(), backend.discoverySessionId, backend.protocolVersion, ping, true, null))
                 .subscribe().with(
-                        reply -> scheduleProbe(backend),
+                        reply -> {
+                            ensureStream(backend);
+                            scheduleProbe(backend);
+                        },
                         failure -> {
                             if (backend.closed) {
                                 return;

@@ -119,6 +119,51 @@ public class McpHttpClient {
         });
     }
 
+    /**
+     * Opens the session's server-to-client stream (GET). Completes with {@code true} once the stream is open and
+     * with {@code false} when the backend offers none (405 or any non-SSE answer). Messages go to
+     * {@code onMessage}; {@code onEnd} runs once when an open stream ends or fails. Returns a handle that closes it.
+     */
+    public Uni<Runnable> openStream(String url, String sessionId, String protocolVersion, Consumer<JsonNode> onMessage,
+                                    Runnable onEnd) {
+        RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET).setAbsoluteURI(url)
+                .putHeader("Accept", "text/event-stream")
+                .putHeader(SESSION_HEADER, sessionId);
+        if (protocolVersion != null) {
+            options.putHeader(PROTOCOL_HEADER, protocolVersion);
+        }
+        return Uni.createFrom().<Runnable>emitter(emitter -> fresh.request(options)
+                .compose(request -> request.send().onSuccess(response -> {
+                    String type = response.getHeader("Content-Type");
+                    if (response.statusCode() != 200 || type == null || !type.toLowerCase().startsWith("text/event-stream")) {
+                        response.body();
+                        emitter.complete(null);
+                        return;
+                    }
+                    AtomicBoolean ended = new AtomicBoolean();
+                    Runnable end = () -> {
+                        if (ended.compareAndSet(false, true)) {
+                            onEnd.run();
+                        }
+                    };
+                    SseParser parser = new SseParser(data -> {
+                        JsonNode msg = parseOrNull(data);
+                        if (msg != null) {
+                            onMessage.accept(msg);
+                        }
+                    });
+                    response.handler(chunk -> parser.feed(chunk.getBytes()));
+                    response.endHandler(v -> end.run());
+                    response.exceptionHandler(e -> end.run());
+                    Runnable close = () -> {
+                        ended.set(true);
+                        request.reset();
+                    };
+                    emitter.complete(close);
+                }))
+                .onFailure(failure -> emitter.fail(classify(url, failure))));
+    }
+
     /** Sends DELETE for a backend session; failures are ignored, the backend will expire it. */
     public Uni<Void> deleteSession(String url, String sessionId, String protocolVersion) {
         RequestOptions options = new RequestOptions().setMethod(HttpMethod.DELETE).setAbsoluteURI(url)

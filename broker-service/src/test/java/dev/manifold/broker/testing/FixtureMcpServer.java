@@ -26,7 +26,8 @@ public final class FixtureMcpServer implements AutoCloseable {
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
     private final String name;
-    private final List<String> tools;
+    private volatile List<String> tools;
+    private final Set<io.vertx.core.http.HttpServerResponse> streams = ConcurrentHashMap.newKeySet();
     private final boolean sse;
     private final Vertx vertx;
     private final Set<String> sessions = ConcurrentHashMap.newKeySet();
@@ -65,6 +66,8 @@ public final class FixtureMcpServer implements AutoCloseable {
         HttpServer s = server;
         server = null;
         sessions.clear();
+        streams.forEach(stream -> stream.reset());
+        streams.clear();
         if (s != null) {
             try {
                 s.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
@@ -91,6 +94,18 @@ public final class FixtureMcpServer implements AutoCloseable {
         this.flapping = on;
     }
 
+    /** Replaces the tool list and announces it with notifications/tools/list_changed on every open GET stream. */
+    public void changeTools(List<String> next) {
+        tools = List.copyOf(next);
+        vertx.runOnContext(v -> streams.forEach(stream -> stream.write(
+                "event: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/tools/list_changed\"}\n\n")));
+    }
+
+    /** Open GET streams right now. */
+    public int openStreams() {
+        return streams.size();
+    }
+
     /** Every HTTP request received since start (any method). */
     public int requests() {
         return requests.get();
@@ -113,7 +128,18 @@ public final class FixtureMcpServer implements AutoCloseable {
                 String sid = request.getHeader("Mcp-Session-Id");
                 request.response().setStatusCode(sid != null && sessions.remove(sid) ? 200 : 404).end();
             }
-            case "GET" -> request.response().setStatusCode(405).end();
+            case "GET" -> {
+                String sid = request.getHeader("Mcp-Session-Id");
+                if (sid == null || !sessions.contains(sid)) {
+                    request.response().setStatusCode(sid == null ? 400 : 404).end();
+                    return;
+                }
+                io.vertx.core.http.HttpServerResponse stream = request.response().setChunked(true)
+                        .putHeader("Content-Type", "text/event-stream");
+                stream.write(": open\n\n");
+                streams.add(stream);
+                stream.closeHandler(v -> streams.remove(stream));
+            }
             case "POST" -> request.body().onSuccess(body -> {
                 JsonNode message;
                 try {
