@@ -1,0 +1,87 @@
+package dev.manifold.broker.aggregate;
+
+import dev.manifold.broker.backend.Backend;
+import dev.manifold.broker.backend.BackendState;
+import dev.manifold.broker.backend.BackendSupervisor;
+import dev.manifold.contracts.PrefixMode;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import jakarta.enterprise.context.ApplicationScoped;
+import org.jboss.logging.Logger;
+
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+
+/**
+ * Keeps the current {@link ToolCatalog}: rebuilt whenever the config or a backend's tools or health change.
+ * Listeners hear only real changes (a different fingerprint), never a rebuild that changed nothing.
+ */
+@ApplicationScoped
+public class Aggregator {
+    private static final Logger LOG = Logger.getLogger(Aggregator.class);
+
+    private final BackendSupervisor supervisor;
+    private final MeterRegistry registry;
+    private final List<Consumer<ToolCatalog>> listeners = new CopyOnWriteArrayList<>();
+    private final Set<ToolCatalog.Dropped> reported = new HashSet<>();
+    private volatile ToolCatalog catalog = ToolCatalog.empty();
+    private volatile PrefixMode mode = PrefixMode.ALWAYS;
+
+    public Aggregator(BackendSupervisor supervisor, MeterRegistry registry) {
+        this.supervisor = supervisor;
+        this.registry = registry;
+        Gauge.builder("manifold.broker.tools", this, a -> a.catalog.size())
+                .description("Tools currently served to clients")
+                .register(registry);
+        supervisor.onToolsChanged(this::rebuild);
+    }
+
+    public ToolCatalog catalog() {
+        return catalog;
+    }
+
+    public void prefixMode(PrefixMode next) {
+        this.mode = next;
+    }
+
+    /** Listens for changes of the tool set clients see. */
+    public void onChange(Consumer<ToolCatalog> listener) {
+        listeners.add(listener);
+    }
+
+    /** Rebuilds from the live backends; notifies listeners only if what clients see changed. */
+    public synchronized void rebuild() {
+        List<ToolCatalog.Source> sources = supervisor.all().stream()
+                .filter(b -> b.entry().isEnabled())
+                .map(b -> new ToolCatalog.Source(b.entry(), b.tools(), b.state() == BackendState.READY))
+                .toList();
+        ToolCatalog next = ToolCatalog.build(mode, sources);
+        Set<ToolCatalog.Dropped> current = new HashSet<>(next.dropped());
+        for (ToolCatalog.Dropped drop : next.dropped()) {
+            if (reported.add(drop)) {
+                String reason = drop.reason().startsWith("collision") ? "collision" : drop.reason();
+                LOG.warnf("Tool '%s' of server %s is not served: %s", drop.originalName(), drop.serverId(), drop.reason());
+                Counter.builder("manifold.broker.tools.dropped")
+                        .description("Tools left out of the aggregate, by reason")
+                        .tag("reason", reason)
+                        .register(registry)
+                        .increment();
+            }
+        }
+        reported.retainAll(current);
+        if (!next.fingerprint().equals(catalog.fingerprint())) {
+            catalog = next;
+            listeners.forEach(listener -> listener.accept(next));
+        }
+    }
+
+    /** Whether a backend with this id is configured and ready. */
+    public boolean isServing(String serverId) {
+        Backend backend = supervisor.get(serverId);
+        return backend != null && backend.state() == BackendState.READY;
+    }
+}

@@ -1,0 +1,169 @@
+package dev.manifold.broker.aggregate;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.manifold.contracts.CanonicalJson;
+import dev.manifold.contracts.PrefixMode;
+import dev.manifold.contracts.ServerEntry;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+
+/**
+ * The aggregated tool set at one moment: immutable, sorted by exposed name, built deterministically from the
+ * backends' listings. Names always match {@code [A-Za-z0-9_-]{1,64}}. When two tools would get the same name,
+ * the one from the lexicographically smaller server id wins (then the smaller original name); the loser is
+ * reported in {@link #dropped()}.
+ */
+public final class ToolCatalog {
+
+    /** Names clients can rely on. */
+    public static final Pattern VALID_NAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
+    private static final int MAX_NAME = 64;
+
+    /** Input to the catalog: one backend's config entry, its last-known tools, and whether they are served. */
+    public record Source(ServerEntry entry, List<ObjectNode> tools, boolean serving) {
+    }
+
+    /** A tool left out, and why. */
+    public record Dropped(String serverId, String originalName, String reason) {
+    }
+
+    private final NavigableMap<String, ToolRoute> byName;
+    private final List<Dropped> dropped;
+    private final String fingerprint;
+
+    private ToolCatalog(NavigableMap<String, ToolRoute> byName, List<Dropped> dropped) {
+        this.byName = Collections.unmodifiableNavigableMap(byName);
+        this.dropped = List.copyOf(dropped);
+        List<Object> content = new ArrayList<>();
+        byName.values().forEach(route -> content.add(List.of(route.serverId(), route.originalName(), route.definition())));
+        this.fingerprint = CanonicalJson.hash(content);
+    }
+
+    public static ToolCatalog empty() {
+        return new ToolCatalog(new TreeMap<>(), List.of());
+    }
+
+    /**
+     * Builds the catalog. Conditional prefixing looks at the last-known tools of every enabled backend, served or
+     * not, so a name does not change when another backend merely flaps; only serving backends' tools are exposed.
+     */
+    public static ToolCatalog build(PrefixMode mode, List<Source> sources) {
+        List<Source> ordered = new ArrayList<>(sources);
+        ordered.sort(Comparator.comparing(s -> s.entry().id()));
+
+        Map<String, Integer> owners = new HashMap<>();
+        if (mode == PrefixMode.CONDITIONAL) {
+            for (Source source : ordered) {
+                source.tools().stream()
+                        .map(tool -> tool.path("name").asText())
+                        .filter(name -> source.entry().effectiveFilter().allows(name))
+                        .distinct()
+                        .forEach(name -> owners.merge(name, 1, Integer::sum));
+            }
+        }
+
+        TreeMap<String, ToolRoute> byName = new TreeMap<>();
+        List<Dropped> dropped = new ArrayList<>();
+        for (Source source : ordered) {
+            if (!source.serving()) {
+                continue;
+            }
+            ServerEntry entry = source.entry();
+            List<ObjectNode> tools = new ArrayList<>(source.tools());
+            tools.sort(Comparator.comparing(tool -> tool.path("name").asText()));
+            for (ObjectNode tool : tools) {
+                String original = tool.path("name").asText();
+                if (!entry.effectiveFilter().allows(original)) {
+                    continue;
+                }
+                boolean prefixed = switch (mode) {
+                    case ALWAYS -> true;
+                    case NEVER -> false;
+                    case CONDITIONAL -> owners.getOrDefault(original, 0) > 1;
+                };
+                String exposed = sanitize(prefixed ? entry.toolPrefix() + original : original);
+                if (exposed == null) {
+                    dropped.add(new Dropped(entry.id(), original, "invalid_name"));
+                    continue;
+                }
+                ToolRoute winner = byName.get(exposed);
+                if (winner != null) {
+                    dropped.add(new Dropped(entry.id(), original, "collision with " + winner.serverId() + "/" + winner.originalName()));
+                    continue;
+                }
+                ObjectNode definition = tool.deepCopy();
+                definition.put("name", exposed);
+                byName.put(exposed, new ToolRoute(exposed, entry.id(), original, definition));
+            }
+        }
+        return new ToolCatalog(byName, dropped);
+    }
+
+    /**
+     * Makes a name valid: characters outside {@code [A-Za-z0-9_-]} become {@code _}; a name longer than 64 is cut
+     * to 55 characters plus {@code _} and 8 hex digits of its hash, so distinct long names stay distinct.
+     * Returns {@code null} for an empty name.
+     */
+    static String sanitize(String name) {
+        if (name == null || name.isEmpty()) {
+            return null;
+        }
+        StringBuilder sb = new StringBuilder(name.length());
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+            sb.append(ok ? c : '_');
+        }
+        String clean = sb.toString();
+        if (clean.length() <= MAX_NAME) {
+            return clean;
+        }
+        String hash = CanonicalJson.sha256(name.getBytes(StandardCharsets.UTF_8)).substring("sha256:".length(), "sha256:".length() + 8);
+        return clean.substring(0, MAX_NAME - 9) + "_" + hash;
+    }
+
+    public ToolRoute route(String exposedName) {
+        return exposedName == null ? null : byName.get(exposedName);
+    }
+
+    public int size() {
+        return byName.size();
+    }
+
+    /** Tools left out by the last build. */
+    public List<Dropped> dropped() {
+        return dropped;
+    }
+
+    /** Changes whenever the set of tools clients see, or where they route, changes. */
+    public String fingerprint() {
+        return fingerprint;
+    }
+
+    /** One page of at most {@code size} tools with names after {@code after} (exclusive; null = from the start). */
+    public List<ToolRoute> page(String after, int size) {
+        NavigableMap<String, ToolRoute> tail = after == null ? byName : byName.tailMap(after, false);
+        List<ToolRoute> page = new ArrayList<>(Math.min(size, tail.size()));
+        for (ToolRoute route : tail.values()) {
+            if (page.size() == size) {
+                break;
+            }
+            page.add(route);
+        }
+        return page;
+    }
+
+    /** Whether there are tools after {@code name}. */
+    public boolean hasAfter(String name) {
+        return byName.higherKey(name) != null;
+    }
+}

@@ -1,0 +1,42 @@
+package dev.manifold.broker.backend;
+
+/**
+ * A failed exchange with a backend. {@link #permanent()} failures (401/403 without credentials, 404 or 4xx on
+ * initialize, a protocol mismatch) are not retried in a storm: the backend is quarantined and re-probed slowly.
+ */
+public class BackendException extends RuntimeException {
+
+    /** Why the exchange failed, as a bounded metric label. */
+    public enum Kind {
+        UNREACHABLE, TIMEOUT, HTTP_ERROR, SESSION_EXPIRED, PROTOCOL, UNAUTHORIZED, CLOSED
+    }
+
+    private final Kind kind;
+    private final int status;
+
+    public BackendException(Kind kind, int status, String message) {
+        super(message);
+        this.kind = kind;
+        this.status = status;
+    }
+
+    public BackendException(Kind kind, String message, Throwable cause) {
+        super(message, cause);
+        this.kind = kind;
+        this.status = 0;
+    }
+
+    public Kind kind() {
+        return kind;
+    }
+
+    /** HTTP status, or 0 when the exchange never got one. */
+    public int status() {
+        return status;
+    }
+
+    /** Retrying soon will not help. */
+    public boolean permanent() {
+        return kind == Kind.UNAUTHORIZED || kind == Kind.PROTOCOL;
+    }
+}

@@ -1,0 +1,382 @@
+package dev.manifold.broker.backend;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.manifold.broker.config.BrokerConfig;
+import dev.manifold.broker.mcp.McpProtocol;
+import dev.manifold.contracts.ServerEntry;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.smallrye.faulttolerance.api.TypedGuard;
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.Vertx;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.util.TypeLiteral;
+import org.jboss.logging.Logger;
+
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Owns the live backends: connects them asynchronously (all in parallel, each bounded by the connect timeout),
+ * reconnects with capped exponential backoff and jitter, quarantines permanent failures and re-probes them
+ * slowly, and probes Ready backends over a fresh connection. Health is runtime state: it never writes config.
+ * A closed backend's timer is cancelled at once and no request reaches it afterwards.
+ */
+@ApplicationScoped
+public class BackendSupervisor {
+    private static final Logger LOG = Logger.getLogger(BackendSupervisor.class);
+
+    private final Vertx vertx;
+    private final McpHttpClient http;
+    private final ObjectMapper mapper;
+    private final BrokerConfig config;
+    private final MeterRegistry registry;
+    private final Map<String, Backend> backends = new ConcurrentHashMap<>();
+    private final List<Runnable> toolListeners = new CopyOnWriteArrayList<>();
+    private final Map<String, Counter> connectCounters = new ConcurrentHashMap<>();
+    private final AtomicLong requestIds = new AtomicLong();
+    /** Time-boxes one health probe. */
+    private final TypedGuard<Uni<McpReply>> probeGuard;
+
+    public BackendSupervisor(Vertx vertx, McpHttpClient http, ObjectMapper mapper, BrokerConfig config,
+                             MeterRegistry registry) {
+        this.vertx = vertx;
+        this.http = http;
+        this.mapper = mapper;
+        this.config = config;
+        this.registry = registry;
+        this.probeGuard = TypedGuard.create(new TypeLiteral<Uni<McpReply>>() {
+                })
+                .withDescription("backend-probe")
+                .withTimeout().duration(config.connectTimeout().toMillis(), ChronoUnit.MILLIS).done()
+                .build();
+        for (BackendState state : BackendState.values()) {
+            Gauge.builder("manifold.broker.backends", backends, all -> all.values().stream().filter(b -> b.state == state).count())
+                    .description("Backends per health state")
+                    .tag("state", state.label())
+                    .register(registry);
+        }
+    }
+
+    /** Called whenever a backend's served tools may have changed (state change or new listing). */
+    public void onToolsChanged(Runnable listener) {
+        toolListeners.add(listener);
+    }
+
+    /** Live backends by id. */
+    public Collection<Backend> all() {
+        return backends.values();
+    }
+
+    public Backend get(String id) {
+        return backends.get(id);
+    }
+
+    /** Adds a backend and starts connecting it; returns at once. */
+    public Backend start(ServerEntry entry) {
+        Backend backend = new Backend(entry);
+        Backend previous = backends.put(entry.id(), backend);
+        if (previous != null) {
+            close(previous);
+        }
+        if (entry.isEnabled() && entry.url() != null) {
+            connect(backend);
+        }
+        return backend;
+    }
+
+    /** Stops a backend: cancels its timer, closes its discovery session; no probe reaches it afterwards. */
+    public void stop(String id) {
+        Backend backend = backends.remove(id);
+        if (backend != null) {
+            close(backend);
+            fireToolsChanged();
+        }
+    }
+
+    private void close(Backend backend) {
+        backend.closed = true;
+        cancelTimer(backend);
+        String sid = backend.discoverySessionId;
+        if (sid != null && backend.state == BackendState.READY) {
+            http.deleteSession(backend.entry().url(), sid, backend.protocolVersion).subscribe().with(v -> {
+            });
+        }
+    }
+
+    private static boolean isRetriable(Throwable failure) {
+        if (failure instanceof BackendException be) {
+            return !be.permanent() && be.kind() != BackendException.Kind.CLOSED;
+        }
+        return true;
+    }
+
+    /**
+     * Retries transient connect failures forever with capped exponential backoff and jitter; each attempt is
+     * time-boxed by the connect timeout. Every failed attempt marks the backend unhealthy before the next one.
+     */
+    private TypedGuard<Uni<Void>> connectGuard(Backend backend) {
+        long initial = Math.max(1, config.backoffInitial().toMillis());
+        long max = Math.max(initial, config.backoffMax().toMillis());
+        return TypedGuard.create(new TypeLiteral<Uni<Void>>() {
+                })
+                .withDescription("connect " + backend.id())
+                .withTimeout().duration(config.connectTimeout().toMillis(), ChronoUnit.MILLIS).done()
+                .withRetry()
+                .maxRetries(-1)
+                .maxDuration(3650, ChronoUnit.DAYS)
+                .delay(initial, ChronoUnit.MILLIS)
+                .jitter(config.backoffJitter().toMillis(), ChronoUnit.MILLIS)
+                .whenException(BackendSupervisor::isRetriable)
+                .beforeRetry(failure -> noteFailure(backend, failure))
+                .withExponentialBackoff().factor(2).maxDelay(max, ChronoUnit.MILLIS).done()
+                .done()
+                .build();
+    }
+
+    private void connect(Backend backend) {
+        connectGuard(backend).get(() -> connectOnce(backend))
+                .subscribe().with(
+                        ok -> scheduleProbe(backend),
+                        failure -> {
+                            if (backend.closed) {
+                                return;
+                            }
+                            String message = failure.getMessage();
+                            if (failure instanceof BackendException be && be.permanent()) {
+                                LOG.warnf("Backend %s quarantined (re-probe in %s): %s", backend.id(),
+                                        config.quarantineInterval(), message);
+                                transition(backend, BackendState.QUARANTINED, message);
+                                backend.timerId = vertx.setTimer(Math.max(1, config.quarantineInterval().toMillis()), t -> {
+                                    backend.timerId = -1;
+                                    if (!backend.closed) {
+                                        connect(backend);
+                                    }
+                                });
+                            } else {
+                                LOG.errorf("Backend %s connect loop ended unexpectedly: %s", backend.id(), message);
+                                transition(backend, BackendState.UNHEALTHY, message);
+                            }
+                        });
+    }
+
+    /** One connect attempt: initialize, initialized, list tools. Fails fast once the backend is closed. */
+    private Uni<Void> connectOnce(Backend backend) {
+        if (backend.closed) {
+            return Uni.createFrom().failure(new BackendException(BackendException.Kind.CLOSED, 0, backend.id() + " was removed"));
+        }
+        connectCounter(backend.id()).increment();
+        String url = backend.entry().url();
+        String preferred = backend.entry().protocolHint() != null ? backend.entry().protocolHint() : McpProtocol.LATEST;
+        return initialize(url, preferred, mapper.createObjectNode(), true)
+                .chain(session -> listTools(url, session.sessionId(), session.protocolVersion(), true)
+                        .invoke(tools -> {
+                            if (backend.closed) {
+                                return;
+                            }
+                            String oldSid = backend.discoverySessionId;
+                            backend.discoverySessionId = session.sessionId();
+                            backend.protocolVersion = session.protocolVersion();
+                            backend.capabilities = session.capabilities();
+                            backend.tools = tools;
+                            backend.consecutiveFailures = 0;
+                            if (oldSid != null && !oldSid.equals(session.sessionId())) {
+                                http.deleteSession(url, oldSid, session.protocolVersion()).subscribe().with(v -> {
+                                });
+                            }
+                            LOG.infof("Backend %s ready: %d tools, protocol %s", backend.id(), tools.size(), session.protocolVersion());
+                            transition(backend, BackendState.READY, null);
+                            fireToolsChanged();
+                        }))
+                .replaceWithVoid();
+    }
+
+    private void noteFailure(Backend backend, Throwable failure) {
+        if (backend.closed) {
+            return;
+        }
+        backend.consecutiveFailures++;
+        if (backend.consecutiveFailures == 1 || backend.state == BackendState.READY) {
+            LOG.warnf("Backend %s unhealthy, reconnecting with backoff: %s", backend.id(), failure.getMessage());
+        }
+        transition(backend, BackendState.UNHEALTHY, failure.getMessage());
+    }
+
+    private void scheduleProbe(Backend backend) {
+        if (backend.closed) {
+            return;
+        }
+        cancelTimer(backend);
+        backend.timerId = vertx.setTimer(Math.max(1, config.probeInterval().toMillis()), t -> {
+            backend.timerId = -1;
+            probe(backend);
+        });
+    }
+
+    /** Pings the backend with its discovery session over a fresh connection. */
+    void probe(Backend backend) {
+        if (backend.closed || backend.state != BackendState.READY) {
+            return;
+        }
+        ObjectNode ping = request("ping", null);
+        probeGuard.get(() -> http.post(backend.entry().url(), backend.discoverySessionId, backend.protocolVersion, ping, true, null))
+                .subscribe().with(
+                        reply -> scheduleProbe(backend),
+                        failure -> {
+                            if (backend.closed) {
+                                return;
+                            }
+                            if (failure instanceof BackendException be && be.kind() == BackendException.Kind.SESSION_EXPIRED) {
+                                LOG.infof("Backend %s lost its session (restarted?); re-initializing", backend.id());
+                            } else {
+                                noteFailure(backend, failure);
+                            }
+                            connect(backend);
+                        });
+    }
+
+    private void transition(Backend backend, BackendState next, String error) {
+        BackendState previous = backend.state;
+        backend.state = next;
+        backend.lastError = error;
+        if (previous != next && (previous == BackendState.READY || next == BackendState.READY)) {
+            fireToolsChanged();
+        }
+    }
+
+    private void fireToolsChanged() {
+        toolListeners.forEach(Runnable::run);
+    }
+
+    private void cancelTimer(Backend backend) {
+        long id = backend.timerId;
+        if (id >= 0) {
+            vertx.cancelTimer(id);
+            backend.timerId = -1;
+        }
+    }
+
+    private Counter connectCounter(String id) {
+        return connectCounters.computeIfAbsent(id, server -> Counter.builder("manifold.broker.backend.connects")
+                .description("Connect attempts per backend (initialize handshakes)")
+                .tag("server", server)
+                .register(registry));
+    }
+
+    /** Forgets the per-server connect counter of a server removed from the config, keeping label cardinality bounded. */
+    public void forgetMetrics(String id) {
+        Counter counter = connectCounters.remove(id);
+        if (counter != null) {
+            registry.remove(counter);
+        }
+    }
+
+    // --- protocol helpers shared with the client session forwarding -------------------------------------------
+
+    /** A JSON-RPC request with a broker-unique id. */
+    public ObjectNode request(String method, JsonNode params) {
+        ObjectNode node = mapper.createObjectNode();
+        node.put("jsonrpc", "2.0");
+        node.put("id", "mf-" + requestIds.incrementAndGet());
+        node.put("method", method);
+        if (params != null) {
+            node.set("params", params);
+        }
+        return node;
+    }
+
+    /** Result of an initialize handshake. */
+    public record InitializedSession(String sessionId, String protocolVersion, JsonNode capabilities) {
+    }
+
+    /**
+     * Initializes a backend session (initialize + notifications/initialized). A JSON-RPC error or an answer in a
+     * protocol version the broker does not speak is a permanent (protocol) failure.
+     */
+    public Uni<InitializedSession> initialize(String url, String protocolVersion, JsonNode clientCapabilities,
+                                              boolean freshConnection) {
+        ObjectNode params = mapper.createObjectNode();
+        params.put("protocolVersion", protocolVersion);
+        params.set("capabilities", clientCapabilities == null ? mapper.createObjectNode() : clientCapabilities);
+        ObjectNode info = params.putObject("clientInfo");
+        info.put("name", "manifold-broker");
+        info.put("version", "0.1.0");
+        return http.post(url, null, null, request("initialize", params), freshConnection, null)
+                .onFailure(BackendException.class).transform(failure -> {
+                    BackendException be = (BackendException) failure;
+                    if (be.kind() == BackendException.Kind.PROTOCOL || (be.status() >= 400 && be.status() < 500)) {
+                        return new BackendException(BackendException.Kind.PROTOCOL, be.status(),
+                                "initialize failed: " + be.getMessage());
+                    }
+                    return be;
+                })
+                .chain(reply -> {
+                    JsonNode result = reply.result();
+                    if (result == null) {
+                        return Uni.createFrom().failure(new BackendException(BackendException.Kind.PROTOCOL, reply.status(),
+                                url + " refused initialize: " + reply.error()));
+                    }
+                    String version = result.path("protocolVersion").asText(null);
+                    if (version == null || !McpProtocol.SUPPORTED_VERSIONS.contains(version)) {
+                        return Uni.createFrom().failure(new BackendException(BackendException.Kind.PROTOCOL, reply.status(),
+                                url + " answered initialize with unsupported protocol version " + version));
+                    }
+                    ObjectNode initialized = mapper.createObjectNode();
+                    initialized.put("jsonrpc", "2.0");
+                    initialized.put("method", "notifications/initialized");
+                    InitializedSession session = new InitializedSession(reply.sessionId(), version, result.path("capabilities"));
+                    return http.post(url, reply.sessionId(), version, initialized, freshConnection, null)
+                            .replaceWith(session);
+                });
+    }
+
+    /** Lists every tool of a backend, following nextCursor up to the configured page limit. */
+    public Uni<List<ObjectNode>> listTools(String url, String sessionId, String protocolVersion, boolean freshConnection) {
+        List<ObjectNode> collected = new ArrayList<>();
+        return listPage(url, sessionId, protocolVersion, freshConnection, null, collected, 0);
+    }
+
+    private Uni<List<ObjectNode>> listPage(String url, String sessionId, String version, boolean fresh, String cursor,
+                                           List<ObjectNode> collected, int page) {
+        if (page >= config.maxBackendPages()) {
+            LOG.warnf("%s returned more than %d pages of tools; stopping at %d tools", url, config.maxBackendPages(), collected.size());
+            return Uni.createFrom().item(List.copyOf(collected));
+        }
+        ObjectNode params = null;
+        if (cursor != null) {
+            params = mapper.createObjectNode();
+            params.put("cursor", cursor);
+        }
+        return http.post(url, sessionId, version, request("tools/list", params), fresh, null)
+                .chain(reply -> {
+                    JsonNode result = reply.result();
+                    if (result == null) {
+                        return Uni.createFrom().failure(new BackendException(BackendException.Kind.PROTOCOL, reply.status(),
+                                url + " failed tools/list: " + reply.error()));
+                    }
+                    JsonNode tools = result.path("tools");
+                    if (tools instanceof ArrayNode array) {
+                        array.forEach(tool -> {
+                            if (tool instanceof ObjectNode object && object.path("name").isTextual()) {
+                                collected.add(object);
+                            }
+                        });
+                    }
+                    String next = result.path("nextCursor").asText(null);
+                    if (next == null || next.isEmpty()) {
+                        return Uni.createFrom().item(List.copyOf(collected));
+                    }
+                    return listPage(url, sessionId, version, fresh, next, collected, page + 1);
+                });
+    }
+}

@@ -1,0 +1,249 @@
+package dev.manifold.broker.backend;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.manifold.broker.config.BrokerConfig;
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+
+import java.io.ByteArrayOutputStream;
+import java.net.ConnectException;
+import java.net.UnknownHostException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+
+/**
+ * Speaks MCP Streamable HTTP to backends: one JSON-RPC message per POST, answered with JSON or an SSE stream.
+ * Two HTTP clients: a pooled one for forwarded client traffic, and one that opens a fresh connection per
+ * exchange for connects and health probes, so a probe never rides a pooled connection to a replaced pod.
+ * Never blocks: everything returns a {@link Uni}; cancelling it resets the HTTP request.
+ */
+@ApplicationScoped
+public class McpHttpClient {
+
+    /** Largest backend response body accepted. */
+    static final int MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
+
+    public static final String SESSION_HEADER = "Mcp-Session-Id";
+    public static final String PROTOCOL_HEADER = "MCP-Protocol-Version";
+
+    private final ObjectMapper mapper;
+    private final HttpClient pooled;
+    private final HttpClient fresh;
+
+    public McpHttpClient(Vertx vertx, ObjectMapper mapper, BrokerConfig config) {
+        this.mapper = mapper;
+        int connectMillis = (int) Math.max(1, config.connectTimeout().toMillis());
+        this.pooled = vertx.createHttpClient(new HttpClientOptions()
+                        .setKeepAlive(true)
+                        .setConnectTimeout(connectMillis)
+                        .setDecompressionSupported(true),
+                new PoolOptions().setHttp1MaxSize(config.backendPoolSize()));
+        this.fresh = vertx.createHttpClient(new HttpClientOptions()
+                        .setKeepAlive(false)
+                        .setConnectTimeout(connectMillis),
+                new PoolOptions().setHttp1MaxSize(config.backendPoolSize()));
+    }
+
+    @PreDestroy
+    void close() {
+        pooled.close();
+        fresh.close();
+    }
+
+    /**
+     * Posts one JSON-RPC message.
+     *
+     * @param freshConnection open a new connection just for this exchange (connects and probes)
+     * @param onOther         receives messages on the SSE stream other than the response (notifications and
+     *                        server-to-client requests); may be {@code null}
+     */
+    public Uni<McpReply> post(String url, String sessionId, String protocolVersion, JsonNode message,
+                              boolean freshConnection, Consumer<JsonNode> onOther) {
+        byte[] body;
+        try {
+            body = mapper.writeValueAsBytes(message);
+        } catch (Exception e) {
+            return Uni.createFrom().failure(new IllegalArgumentException("cannot serialize message", e));
+        }
+        JsonNode requestId = message.get("id");
+        RequestOptions options = new RequestOptions()
+                .setMethod(HttpMethod.POST)
+                .setAbsoluteURI(url)
+                .putHeader("Content-Type", "application/json")
+                .putHeader("Accept", "application/json, text/event-stream");
+        if (sessionId != null) {
+            options.putHeader(SESSION_HEADER, sessionId);
+        }
+        if (protocolVersion != null) {
+            options.putHeader(PROTOCOL_HEADER, protocolVersion);
+        }
+        HttpClient client = freshConnection ? fresh : pooled;
+        return Uni.createFrom().emitter(emitter -> {
+            AtomicBoolean done = new AtomicBoolean();
+            HttpClientRequest[] inFlight = new HttpClientRequest[1];
+            emitter.onTermination(() -> {
+                if (done.compareAndSet(false, true) && inFlight[0] != null) {
+                    inFlight[0].reset();
+                }
+            });
+            client.request(options)
+                    .compose(request -> {
+                        inFlight[0] = request;
+                        return request.send(Buffer.buffer(body));
+                    })
+                    .onFailure(failure -> {
+                        if (done.compareAndSet(false, true)) {
+                            emitter.fail(classify(url, failure));
+                        }
+                    })
+                    .onSuccess(response -> handleResponse(url, sessionId, requestId, response, onOther, reply -> {
+                        if (done.compareAndSet(false, true)) {
+                            emitter.complete(reply);
+                        }
+                    }, failure -> {
+                        if (done.compareAndSet(false, true)) {
+                            emitter.fail(failure);
+                        }
+                    }));
+        });
+    }
+
+    /** Sends DELETE for a backend session; failures are ignored, the backend will expire it. */
+    public Uni<Void> deleteSession(String url, String sessionId, String protocolVersion) {
+        RequestOptions options = new RequestOptions().setMethod(HttpMethod.DELETE).setAbsoluteURI(url)
+                .putHeader(SESSION_HEADER, sessionId);
+        if (protocolVersion != null) {
+            options.putHeader(PROTOCOL_HEADER, protocolVersion);
+        }
+        return Uni.createFrom().completionStage(() -> pooled.request(options)
+                        .compose(HttpClientRequest::send)
+                        .compose(HttpClientResponse::body)
+                        .toCompletionStage())
+                .replaceWithVoid()
+                .onFailure().recoverWithNull();
+    }
+
+    private void handleResponse(String url, String sentSessionId, JsonNode requestId, HttpClientResponse response,
+                                Consumer<JsonNode> onOther, Consumer<McpReply> complete,
+                                Consumer<Throwable> fail) {
+        int status = response.statusCode();
+        String sessionId = response.getHeader(SESSION_HEADER);
+        String contentType = response.getHeader("Content-Type");
+        boolean sse = contentType != null && contentType.toLowerCase().startsWith("text/event-stream");
+        response.exceptionHandler(e -> fail.accept(classify(url, e)));
+
+        if (status == 401 || status == 403) {
+            response.body();
+            fail.accept(new BackendException(BackendException.Kind.UNAUTHORIZED, status,
+                    url + " answered " + status + " and no credentials are configured"));
+            return;
+        }
+        if (status == 404 && sentSessionId != null) {
+            response.body();
+            fail.accept(new BackendException(BackendException.Kind.SESSION_EXPIRED, status,
+                    url + " no longer knows session " + sentSessionId));
+            return;
+        }
+        if (status == 202 || status == 204) {
+            response.body().onComplete(ignored -> complete.accept(new McpReply(status, sessionId, null)));
+            return;
+        }
+
+        if (sse && status == 200) {
+            AtomicBoolean answered = new AtomicBoolean();
+            SseParser parser = new SseParser(data -> {
+                JsonNode msg = parseOrNull(data);
+                if (msg == null) {
+                    return;
+                }
+                if (isResponseTo(msg, requestId) && answered.compareAndSet(false, true)) {
+                    complete.accept(new McpReply(status, sessionId, msg));
+                } else if (onOther != null) {
+                    onOther.accept(msg);
+                }
+            });
+            response.handler(chunk -> parser.feed(chunk.getBytes()));
+            response.endHandler(v -> {
+                parser.end();
+                if (!answered.get()) {
+                    fail.accept(new BackendException(BackendException.Kind.PROTOCOL, status,
+                            url + " closed its event stream without answering request " + requestId));
+                }
+            });
+            return;
+        }
+
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        AtomicBoolean tooLarge = new AtomicBoolean();
+        response.handler(chunk -> {
+            if (bytes.size() + chunk.length() > MAX_RESPONSE_BYTES) {
+                if (tooLarge.compareAndSet(false, true)) {
+                    fail.accept(new BackendException(BackendException.Kind.PROTOCOL, status,
+                            url + " sent a response larger than " + MAX_RESPONSE_BYTES + " bytes"));
+                }
+                return;
+            }
+            bytes.writeBytes(chunk.getBytes());
+        });
+        response.endHandler(v -> {
+            if (tooLarge.get()) {
+                return;
+            }
+            JsonNode msg = bytes.size() == 0 ? null : parseOrNull(bytes.toString(java.nio.charset.StandardCharsets.UTF_8));
+            if (msg != null && msg.isObject() && (msg.has("result") || msg.has("error"))) {
+                complete.accept(new McpReply(status, sessionId, msg));
+            } else if (status >= 500) {
+                fail.accept(new BackendException(BackendException.Kind.HTTP_ERROR, status, url + " answered HTTP " + status));
+            } else if (status >= 400) {
+                fail.accept(new BackendException(BackendException.Kind.PROTOCOL, status,
+                        url + " answered HTTP " + status + " without a JSON-RPC response"));
+            } else {
+                fail.accept(new BackendException(BackendException.Kind.PROTOCOL, status,
+                        url + " answered HTTP " + status + " with " + (contentType == null ? "no content type" : contentType)
+                                + " and no JSON-RPC response"));
+            }
+        });
+    }
+
+    private static boolean isResponseTo(JsonNode msg, JsonNode requestId) {
+        return requestId != null && msg.has("id") && msg.get("id").equals(requestId)
+                && (msg.has("result") || msg.has("error")) && !msg.has("method");
+    }
+
+    private JsonNode parseOrNull(String text) {
+        try {
+            return mapper.readTree(text);
+        } catch (Exception e) {
+            return null;
+        }
+    }
+
+    private static BackendException classify(String url, Throwable failure) {
+        if (failure instanceof BackendException be) {
+            return be;
+        }
+        Throwable root = failure;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        if (root instanceof ConnectException || failure instanceof ConnectException
+                || root instanceof UnknownHostException || root instanceof java.nio.channels.ClosedChannelException) {
+            return new BackendException(BackendException.Kind.UNREACHABLE, url + " is unreachable: " + failure.getMessage(), failure);
+        }
+        if (failure instanceof java.util.concurrent.TimeoutException || root instanceof java.util.concurrent.TimeoutException) {
+            return new BackendException(BackendException.Kind.TIMEOUT, url + " timed out: " + failure.getMessage(), failure);
+        }
+        return new BackendException(BackendException.Kind.UNREACHABLE, url + " failed: " + failure.getMessage(), failure);
+    }
+}

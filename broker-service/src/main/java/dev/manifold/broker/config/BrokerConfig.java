@@ -1,0 +1,93 @@
+package dev.manifold.broker.config;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Every setting of the broker, under {@code manifold.broker}. Each key is listed in the module README.
+ */
+@ConfigMapping(prefix = "manifold.broker")
+public interface BrokerConfig {
+
+    /**
+     * Standalone mode: path of the YAML file listing the backends (env {@code MANIFOLD_BROKER_CONFIG_FILE}).
+     * The file is watched and never written by the broker.
+     */
+    Optional<String> configFile();
+
+    /** Quiet period after the last change to the config file before it is read and applied. */
+    @WithDefault("500ms")
+    Duration configDebounce();
+
+    /**
+     * Slow periodic re-read of the config source, in case a change notification was lost. A re-read whose
+     * version equals the applied one changes nothing.
+     */
+    @WithDefault("60s")
+    Duration configResyncInterval();
+
+    /** Upper bound for one connect attempt to a backend (initialize, initialized and the first tools/list). */
+    @WithDefault("5s")
+    Duration connectTimeout();
+
+    /** Upper bound for one forwarded client request (tools/call and friends) to a backend. */
+    @WithDefault("60s")
+    Duration callTimeout();
+
+    /** Interval between health probes of a Ready backend. */
+    @WithDefault("10s")
+    Duration probeInterval();
+
+    /** First reconnect delay after a transient failure; doubles per failure up to {@link #backoffMax()}. */
+    @WithDefault("500ms")
+    Duration backoffInitial();
+
+    /** Cap of the reconnect delay. */
+    @WithDefault("30s")
+    Duration backoffMax();
+
+    /** Random jitter added to or removed from each reconnect delay. */
+    @WithDefault("250ms")
+    Duration backoffJitter();
+
+    /**
+     * Re-probe interval for a quarantined backend: one that failed permanently (401/403 without credentials,
+     * 404 on initialize, protocol mismatch). It is not retried in a storm.
+     */
+    @WithDefault("5m")
+    Duration quarantineInterval();
+
+    /** Maximum pooled connections per backend host for forwarded requests. */
+    @WithDefault("64")
+    int backendPoolSize();
+
+    /** Number of tools per page offered to clients in tools/list. */
+    @WithDefault("100")
+    int pageSize();
+
+    /** Maximum backend tools/list pages followed per backend (guards against a backend that never ends). */
+    @WithDefault("100")
+    int maxBackendPages();
+
+    /** Maximum size of a client request body. */
+    @WithDefault("4M")
+    io.quarkus.runtime.configuration.MemorySize maxRequestBody();
+
+    /** A client session unused for this long is closed, with its backend sessions. */
+    @WithDefault("2h")
+    Duration sessionIdleTimeout();
+
+    /** Window in which several tool-set changes are coalesced into one notifications/tools/list_changed. */
+    @WithDefault("200ms")
+    Duration listChangedCoalesce();
+
+    /**
+     * Allowed values of the Origin header (DNS-rebinding protection). Requests without Origin are allowed;
+     * loopback origins are always allowed. Use {@code *} to allow any origin.
+     */
+    Optional<List<String>> allowedOrigins();
+}

@@ -1,0 +1,87 @@
+package dev.manifold.broker.config;
+
+import dev.manifold.broker.aggregate.Aggregator;
+import dev.manifold.broker.backend.Backend;
+import dev.manifold.broker.backend.BackendSupervisor;
+import dev.manifold.contracts.GatewayConfig;
+import dev.manifold.contracts.GatewayConfigCodec;
+import dev.manifold.contracts.ServerEntry;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import jakarta.enterprise.context.ApplicationScoped;
+import org.jboss.logging.Logger;
+
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Applies a config version incrementally: servers whose entry is unchanged are not touched, changed ones are
+ * replaced, removed ones are closed with their monitors cancelled. A version equal to the applied one is a no-op.
+ * Whatever the source (file, Redis), this is the only path by which config reaches the backends, and it never
+ * writes the source.
+ */
+@ApplicationScoped
+public class ConfigApplier {
+    private static final Logger LOG = Logger.getLogger(ConfigApplier.class);
+
+    private final BackendSupervisor supervisor;
+    private final Aggregator aggregator;
+    private final Counter applies;
+    private volatile GatewayConfig applied;
+
+    public ConfigApplier(BackendSupervisor supervisor, Aggregator aggregator, MeterRegistry registry) {
+        this.supervisor = supervisor;
+        this.aggregator = aggregator;
+        this.applies = Counter.builder("manifold.broker.config.applies")
+                .description("Config versions applied")
+                .register(registry);
+    }
+
+    /** The config in force, or {@code null} before the first apply. */
+    public GatewayConfig applied() {
+        return applied;
+    }
+
+    /** What one apply did. */
+    public record Outcome(boolean applied, List<String> added, List<String> changed, List<String> removed, int unchanged) {
+    }
+
+    /** Applies {@code next} unless its version is already in force. */
+    public synchronized Outcome apply(GatewayConfig next) {
+        GatewayConfig current = applied;
+        if (current != null && current.version().equals(next.version())) {
+            return new Outcome(false, List.of(), List.of(), List.of(), next.servers().size());
+        }
+        Set<String> nextIds = new HashSet<>();
+        next.servers().forEach(s -> nextIds.add(s.id()));
+        List<String> removed = supervisor.all().stream().map(Backend::id).filter(id -> !nextIds.contains(id)).sorted().toList();
+        removed.forEach(id -> {
+            supervisor.stop(id);
+            supervisor.forgetMetrics(id);
+        });
+        List<String> added = new java.util.ArrayList<>();
+        List<String> changed = new java.util.ArrayList<>();
+        int unchanged = 0;
+        aggregator.prefixMode(next.prefixMode());
+        for (ServerEntry entry : next.servers()) {
+            Backend existing = supervisor.get(entry.id());
+            if (existing == null) {
+                added.add(entry.id());
+                supervisor.start(entry);
+            } else if (!existing.entryHash().equals(GatewayConfigCodec.entryHash(entry))) {
+                changed.add(entry.id());
+                supervisor.start(entry);
+            } else {
+                unchanged++;
+            }
+        }
+        applied = next;
+        applies.increment();
+        aggregator.rebuild();
+        LOG.infof("Applied config %s (prefixMode %s): %d added %s, %d changed %s, %d removed %s, %d unchanged",
+                next.version(), next.prefixMode().wireName(), added.size(), added, changed.size(), changed,
+                removed.size(), removed, unchanged);
+        return new Outcome(true, List.copyOf(added), List.copyOf(changed), removed, unchanged);
+    }
+}

@@ -1,0 +1,43 @@
+package dev.manifold.broker.mcp;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/** Builds JSON-RPC 2.0 responses. */
+final class JsonRpc {
+    private JsonRpc() {
+    }
+
+    static ObjectNode result(JsonNode id, JsonNode result) {
+        ObjectNode node = JsonNodeFactory.instance.objectNode();
+        node.put("jsonrpc", "2.0");
+        node.set("id", id == null ? JsonNodeFactory.instance.nullNode() : id);
+        node.set("result", result);
+        return node;
+    }
+
+    static ObjectNode error(JsonNode id, int code, String message) {
+        ObjectNode node = JsonNodeFactory.instance.objectNode();
+        node.put("jsonrpc", "2.0");
+        node.set("id", id == null ? JsonNodeFactory.instance.nullNode() : id);
+        ObjectNode error = node.putObject("error");
+        error.put("code", code);
+        error.put("message", message);
+        return node;
+    }
+
+    /** A backend's JSON-RPC answer re-addressed to the client's request id, otherwise untouched. */
+    static ObjectNode readdress(JsonNode backendMessage, JsonNode clientId) {
+        ObjectNode node = ((ObjectNode) backendMessage).deepCopy();
+        node.set("id", clientId == null ? JsonNodeFactory.instance.nullNode() : clientId);
+        return node;
+    }
+
+    static ObjectNode notification(String method) {
+        ObjectNode node = JsonNodeFactory.instance.objectNode();
+        node.put("jsonrpc", "2.0");
+        node.put("method", method);
+        return node;
+    }
+}
