@@ -1,0 +1,133 @@
+package dev.manifold.it.broker.support;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Drives the official TypeScript SDK client (integration-tests/node/mcp-client.mjs, StreamableHTTPClientTransport)
+ * against one MCP endpoint: each call is one real MCP session (initialize, the operations, DELETE). The Java side
+ * only asserts on the JSON the client prints; it never speaks MCP itself.
+ */
+public final class McpClientCli {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final long TIMEOUT_SECONDS = 60;
+
+    private final String url;
+
+    public McpClientCli(String url) {
+        this.url = url;
+    }
+
+    /** The outcome of one client session: the JSON it printed, plus its exit status and stderr for diagnosis. */
+    public record Session(int exitStatus, JsonNode output, String stderr) {
+
+        public boolean ok() {
+            return exitStatus == 0 && !output.has("error");
+        }
+
+        /** Every tool of tools/list (all pages), in the order the server listed them. */
+        public List<JsonNode> tools() {
+            requireOk();
+            List<JsonNode> tools = new ArrayList<>();
+            output.get("tools").forEach(tools::add);
+            return tools;
+        }
+
+        /** The sorted set of tool names. */
+        public TreeSet<String> toolNames() {
+            TreeSet<String> names = new TreeSet<>();
+            tools().forEach(t -> names.add(t.get("name").asText()));
+            return names;
+        }
+
+        /** The tool definition named {@code name}, or an AssertionError listing what exists. */
+        public JsonNode tool(String name) {
+            return tools().stream().filter(t -> name.equals(t.get("name").asText())).findFirst()
+                    .orElseThrow(() -> new AssertionError("no tool " + name + " in " + toolNames()));
+        }
+
+        /** The tools/call result exactly as the server sent it. */
+        public JsonNode callResult() {
+            requireOk();
+            return output.get("call");
+        }
+
+        public void requireOk() {
+            if (!ok()) {
+                throw new AssertionError("MCP client session failed (exit " + exitStatus + "): " + output
+                        + "\nstderr: " + stderr);
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "exit " + exitStatus + ": " + output + (stderr.isBlank() ? "" : "\nstderr: " + stderr);
+        }
+    }
+
+    /** tools/list, following nextCursor to the end. */
+    public Session listTools() {
+        return run(List.of("tools"));
+    }
+
+    /** tools/call of {@code tool} with {@code argumentsJson}. */
+    public Session call(String tool, String argumentsJson) {
+        return run(List.of("call", tool, argumentsJson));
+    }
+
+    private Session run(List<String> operations) {
+        Path nodeDir = ItEnvironment.nodeDir();
+        List<String> command = new ArrayList<>(List.of(ItEnvironment.node(), "mcp-client.mjs", "--url", url,
+                "--timeout-ms", "20000"));
+        command.addAll(operations);
+        Path stdout = null;
+        Path stderr = null;
+        Process process = null;
+        try {
+            stdout = Files.createTempFile("mcp-client", ".out");
+            stderr = Files.createTempFile("mcp-client", ".err");
+            process = new ProcessBuilder(command).directory(nodeDir.toFile())
+                    .redirectOutput(stdout.toFile()).redirectError(stderr.toFile()).start();
+            if (!process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+                throw new AssertionError("mcp-client did not finish within " + TIMEOUT_SECONDS + "s: " + command);
+            }
+            String out = Files.readString(stdout, StandardCharsets.UTF_8).strip();
+            String err = Files.readString(stderr, StandardCharsets.UTF_8).strip();
+            if (out.isEmpty()) {
+                throw new AssertionError("mcp-client printed nothing (exit " + process.exitValue() + "): " + err);
+            }
+            return new Session(process.exitValue(), JSON.readTree(out), err);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot run " + command, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while running " + command, e);
+        } finally {
+            if (process != null && process.isAlive()) {
+                process.destroyForcibly();
+            }
+            deleteQuietly(stdout);
+            deleteQuietly(stderr);
+        }
+    }
+
+    private static void deleteQuietly(Path file) {
+        if (file != null) {
+            try {
+                Files.deleteIfExists(file);
+            } catch (IOException ignored) {
+                // a temp file left behind is harmless
+            }
+        }
+    }
+}
