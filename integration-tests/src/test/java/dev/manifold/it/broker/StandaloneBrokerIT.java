@@ -34,6 +34,8 @@ class StandaloneBrokerIT {
 
     private static final List<String> ALPHA_INCLUDE = List.of("echo", "get-*");
     private static final List<String> ALPHA_EXCLUDE = List.of("get-tiny-image");
+    /** Small pages, so the aggregated list (over 20 tools) must be paginated to the client. */
+    private static final int PAGE_SIZE = 5;
 
     private static ServerEverything alpha;
     private static ServerEverything beta;
@@ -49,7 +51,8 @@ class StandaloneBrokerIT {
         config.writeInPlace(BrokerConfigFile.yaml("always", List.of(
                 Server.of("alpha", alpha.url(), "alpha_").withFilter(ALPHA_INCLUDE, ALPHA_EXCLUDE),
                 Server.of("beta", beta.url(), "beta_"))));
-        broker = BrokerProcess.start("broker", config.path(), Map.of(), logs);
+        broker = BrokerProcess.start("broker", config.path(),
+                Map.of("manifold.broker.page-size", Integer.toString(PAGE_SIZE)), logs);
         // Ready means the config is applied; backends connect asynchronously. Wait until both contribute tools.
         await("both backends' tools listed by the broker").atMost(Duration.ofSeconds(60))
                 .pollInterval(Duration.ofMillis(250))
@@ -72,7 +75,7 @@ class StandaloneBrokerIT {
     }
 
     @Test
-    void toolListIsTheUnionOfBothBackendsWithPrefixesAndTheFilterApplied() {
+    void toolListIsTheUnionOfBothBackendsWithPrefixesAndTheFilterAppliedAcrossPages() {
         McpClientCli.Session alphaDirect = new McpClientCli(alpha.url()).listTools();
         McpClientCli.Session betaDirect = new McpClientCli(beta.url()).listTools();
         Set<String> expected = new TreeSet<>();
@@ -85,6 +88,8 @@ class StandaloneBrokerIT {
         TreeSet<String> names = viaBroker.toolNames();
         assertEquals(expected, names);
         assertEquals(viaBroker.tools().size(), names.size(), "no tool is listed twice");
+        assertEquals((names.size() + PAGE_SIZE - 1) / PAGE_SIZE, viaBroker.toolPages(),
+                "the aggregated list is offered in pages of " + PAGE_SIZE);
         assertTrue(names.containsAll(List.of("alpha_echo", "alpha_get-env", "alpha_get-sum", "beta_echo",
                 "beta_get-tiny-image", "beta_gzip-file-as-resource")), names::toString);
         for (String filtered : List.of("alpha_get-tiny-image", "alpha_gzip-file-as-resource", "echo")) {

@@ -43,6 +43,12 @@ public final class McpClientCli {
             return tools;
         }
 
+        /** How many tools/list pages the server returned (1 when it did not paginate). */
+        public int toolPages() {
+            requireOk();
+            return output.get("toolPages").asInt();
+        }
+
         /** The sorted set of tool names. */
         public TreeSet<String> toolNames() {
             TreeSet<String> names = new TreeSet<>();

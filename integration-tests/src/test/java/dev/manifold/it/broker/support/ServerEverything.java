@@ -31,10 +31,14 @@ public final class ServerEverything implements AutoCloseable {
         this.process = process;
     }
 
-    /** Starts it and waits until it accepts connections. */
+    /** Starts it on a free port and waits until it accepts connections. */
     public static ServerEverything start(String name, Path logDir) {
+        return startOnPort(name, ItEnvironment.freePort(), logDir);
+    }
+
+    /** Starts it on {@code port} (e.g. one a broker is already configured for) and waits until it listens. */
+    public static ServerEverything startOnPort(String name, int port, Path logDir) {
         Path nodeDir = ItEnvironment.nodeDir();
-        int port = ItEnvironment.freePort();
         ManagedProcess process = ManagedProcess.start("server-everything-" + name,
                 List.of(ItEnvironment.node(),
                         nodeDir.resolve("node_modules/@modelcontextprotocol/server-everything/dist/index.js")
