@@ -12,7 +12,8 @@
 //   "tools" and "toolPages" appear when `tools` was requested (pagination is followed until nextCursor is absent);
 //   "call" is the tools/call result exactly as the server sent it (content, structuredContent, isError, _meta).
 // Exit status: 0 on success (a tool result with isError=true is still a success: it is the server's answer),
-//   1 on a protocol/transport error (message printed as {"error":{...}} on stdout and on stderr), 2 on bad usage.
+//   1 on a protocol/transport error (printed as {"error":{...}} on stdout and on stderr) or when the closing DELETE
+//   failed (printed as {"deleteError":{...}}), 2 on bad usage.
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
@@ -112,27 +113,30 @@ async function main() {
   } catch (e) {
     const cause = e?.cause ? `: ${e.cause.code ?? ''} ${e.cause.message ?? e.cause}`.trimEnd() : '';
     out.error = { message: `${e?.message ?? e}${cause}`, code: e?.code ?? null, data: e?.data ?? null };
-    process.stdout.write(`${JSON.stringify(out)}\n`);
     process.stderr.write(`mcp-client: ${out.error.message}\n`);
-    await closeQuietly(transport, client);
-    process.exit(1);
   }
+  const deleteError = await closeSession(transport, client);
+  if (deleteError) out.deleteError = deleteError;
   process.stdout.write(`${JSON.stringify(out)}\n`);
-  await closeQuietly(transport, client);
-  process.exit(0);
+  process.exit(out.error || out.deleteError ? 1 : 0);
 }
 
-async function closeQuietly(transport, client) {
+// Ends the session the way a well-behaved client does (DELETE for Streamable HTTP). A failed DELETE (anything but
+// 2xx or 405, which the spec allows) is reported as `deleteError` and makes the exit status 1.
+async function closeSession(transport, client) {
+  let error = null;
   try {
     await terminate(transport);
   } catch (e) {
-    process.stderr.write(`mcp-client: session DELETE failed: ${e?.message ?? e}\n`);
+    error = { message: String(e?.message ?? e), code: e?.code ?? null };
+    process.stderr.write(`mcp-client: session DELETE failed: ${error.message}\n`);
   }
   try {
     await client.close();
   } catch {
     /* already closed */
   }
+  return error;
 }
 
 await main();

@@ -31,8 +31,14 @@ public final class McpClientCli {
     /** The outcome of one client session: the JSON it printed, plus its exit status and stderr for diagnosis. */
     public record Session(int exitStatus, JsonNode output, String stderr) {
 
+        /** Initialize and every operation succeeded (the closing DELETE is judged by {@link #closedCleanly()}). */
         public boolean ok() {
-            return exitStatus == 0 && !output.has("error");
+            return output.has("serverInfo") && !output.has("error");
+        }
+
+        /** The session's closing DELETE was accepted (2xx, or 405 where the server does not allow it). */
+        public boolean closedCleanly() {
+            return !output.has("deleteError");
         }
 
         /** Every tool of tools/list (all pages), in the order the server listed them. */
