@@ -97,7 +97,8 @@ public final class GatewayConfigCodec {
             path = path(mapping.getPath());
             ConfigValidationException inner = findCause(e);
             if (inner != null) {
-                String field = inner.field() == null || inner.field().isEmpty() ? path
+                String field = inner.field() == null || inner.field().isEmpty() || path.equals(inner.field())
+                        || path.endsWith("." + inner.field()) ? path
                         : path.isEmpty() ? inner.field() : path + "." + inner.field();
                 String message = inner.getMessage();
                 if (inner.field() != null && !inner.field().isEmpty()) {
@@ -120,7 +121,18 @@ public final class GatewayConfigCodec {
         } else {
             problem = "malformed document: " + e.getOriginalMessage();
         }
-        return new ConfigValidationException(path, problem + at(e.getLocation()), e);
+        return new ConfigValidationException(path, problem + at(location(e)), e);
+    }
+
+    /** For an unknown field, where the field name starts; otherwise where the parser stopped. */
+    private static JsonLocation location(JsonProcessingException e) {
+        if (e instanceof UnrecognizedPropertyException && e.getProcessor() instanceof com.fasterxml.jackson.core.JsonParser parser) {
+            JsonLocation token = parser.currentTokenLocation();
+            if (token != null && token.getLineNr() > 0) {
+                return token;
+            }
+        }
+        return e.getLocation();
     }
 
     private static String describeType(Class<?> type) {

@@ -28,19 +28,11 @@ public record ServerEntry(String id, String toolPrefix, String url, Boolean enab
     public static final Pattern PREFIX = Pattern.compile("[A-Za-z0-9_-]{0,32}");
 
     public ServerEntry {
-        if (id == null || id.isBlank()) {
-            throw new ConfigValidationException("id", "must be set");
-        }
-        if (!ID.matcher(id).matches()) {
-            throw new ConfigValidationException("id", "'" + id + "' is not a valid id (name or namespace/name)");
-        }
+        checkId("id", id);
         if (toolPrefix == null) {
             toolPrefix = "";
         }
-        if (!PREFIX.matcher(toolPrefix).matches()) {
-            throw new ConfigValidationException("toolPrefix",
-                    "'" + toolPrefix + "' must match [A-Za-z0-9_-]{0,32}");
-        }
+        checkPrefix(toolPrefix);
         if (enabled == null) {
             enabled = Boolean.TRUE;
         }
@@ -56,7 +48,25 @@ public record ServerEntry(String id, String toolPrefix, String url, Boolean enab
             }
             url = null;
         } else {
-            validateUrl(url);
+            checkUrl(url);
+        }
+    }
+
+    /** Validates a server id; {@code field} names it in the error (it is {@code name} in the standalone file). */
+    public static void checkId(String field, String id) {
+        if (id == null || id.isBlank()) {
+            throw new ConfigValidationException(field, "must be set");
+        }
+        if (!ID.matcher(id).matches()) {
+            throw new ConfigValidationException(field, "'" + id + "' is not a valid id (name or namespace/name)");
+        }
+    }
+
+    /** Validates a tool prefix ({@code null} means none). */
+    public static void checkPrefix(String toolPrefix) {
+        if (toolPrefix != null && !PREFIX.matcher(toolPrefix).matches()) {
+            throw new ConfigValidationException("toolPrefix",
+                    "'" + toolPrefix + "' must match [A-Za-z0-9_-]{0,32}");
         }
     }
 
@@ -72,7 +82,8 @@ public record ServerEntry(String id, String toolPrefix, String url, Boolean enab
         return toolFilter == null ? new ToolFilter(null, null) : toolFilter;
     }
 
-    private static void validateUrl(String url) {
+    /** Validates an MCP endpoint URL: absolute http or https with a host. */
+    public static void checkUrl(String url) {
         URI uri;
         try {
             uri = new URI(url);

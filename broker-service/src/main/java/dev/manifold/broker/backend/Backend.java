@@ -25,6 +25,10 @@ public final class Backend {
     volatile String protocolVersion;
     volatile JsonNode capabilities;
     volatile boolean closed;
+    /** Set while a connect loop runs, so a backend never has two. */
+    final java.util.concurrent.atomic.AtomicBoolean connecting = new java.util.concurrent.atomic.AtomicBoolean();
+    /** Sequence of connect attempts; a late result of a superseded (timed-out) attempt is ignored. */
+    final java.util.concurrent.atomic.AtomicInteger attempts = new java.util.concurrent.atomic.AtomicInteger();
     /** Pending Vert.x timer (probe or quarantine re-probe), or -1. */
     volatile long timerId = -1;
 

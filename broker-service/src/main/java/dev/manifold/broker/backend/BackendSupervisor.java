@@ -145,10 +145,18 @@ public class BackendSupervisor {
     }
 
     private void connect(Backend backend) {
+        if (backend.closed || !backend.connecting.compareAndSet(false, true)) {
+            return;
+        }
+        cancelTimer(backend);
         connectGuard(backend).get(() -> connectOnce(backend))
                 .subscribe().with(
-                        ok -> scheduleProbe(backend),
+                        ok -> {
+                            backend.connecting.set(false);
+                            scheduleProbe(backend);
+                        },
                         failure -> {
+                            backend.connecting.set(false);
                             if (backend.closed) {
                                 return;
                             }
@@ -176,12 +184,18 @@ public class BackendSupervisor {
             return Uni.createFrom().failure(new BackendException(BackendException.Kind.CLOSED, 0, backend.id() + " was removed"));
         }
         connectCounter(backend.id()).increment();
+        int attempt = backend.attempts.incrementAndGet();
         String url = backend.entry().url();
         String preferred = backend.entry().protocolHint() != null ? backend.entry().protocolHint() : McpProtocol.LATEST;
         return initialize(url, preferred, mapper.createObjectNode(), true)
                 .chain(session -> listTools(url, session.sessionId(), session.protocolVersion(), true)
                         .invoke(tools -> {
-                            if (backend.closed) {
+                            if (backend.closed || backend.attempts.get() != attempt) {
+                                // removed meanwhile, or this attempt timed out and a newer one runs
+                                if (session.sessionId() != null) {
+                                    http.deleteSession(url, session.sessionId(), session.protocolVersion()).subscribe().with(v -> {
+                                    });
+                                }
                                 return;
                             }
                             String oldSid = backend.discoverySessionId;

@@ -1,6 +1,5 @@
 package dev.manifold.broker.config;
 
-import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
@@ -47,43 +46,93 @@ public final class StandaloneConfigFile {
         if (doc == null) {
             throw new ConfigValidationException("", "the file holds no document");
         }
-        List<ServerEntry> entries = doc.servers == null ? List.of()
-                : doc.servers.stream().map(s -> s.entry).toList();
+        List<ServerEntry> entries = new java.util.ArrayList<>();
+        if (doc.servers != null) {
+            for (int i = 0; i < doc.servers.size(); i++) {
+                if (doc.servers.get(i) == null) {
+                    throw new ConfigValidationException("servers[" + i + "]", "an entry must not be empty");
+                }
+                entries.add(doc.servers.get(i).entry(i));
+            }
+        }
         return GatewayConfigCodec.build(doc.prefixMode, entries);
     }
 
     /** Top level of the file. */
     static final class Document {
-        final PrefixMode prefixMode;
-        final List<Server> servers;
-
-        @JsonCreator
-        Document(@JsonProperty("prefixMode") PrefixMode prefixMode, @JsonProperty("servers") List<Server> servers) {
-            this.prefixMode = prefixMode;
-            this.servers = servers;
-        }
+        @JsonProperty("prefixMode")
+        PrefixMode prefixMode;
+        @JsonProperty("servers")
+        List<Server> servers;
     }
 
-    /** One server entry as users write it ({@code name} is the server id). */
+    /**
+     * One server entry as users write it ({@code name} is the server id). A plain bean whose setters validate
+     * eagerly, so every error is reported at the line of the offending value (creator-based classes make
+     * Jackson buffer properties and lose the position).
+     */
     static final class Server {
-        final ServerEntry entry;
+        private String name;
+        private String url;
+        private String toolPrefix;
+        private Boolean enabled;
+        private ToolFilter toolFilter;
+        private CredentialRef credentialRef;
+        private String protocolHint;
+        private ServerEntry entry;
 
-        @JsonCreator
-        Server(@JsonProperty("name") String name,
-               @JsonProperty("url") String url,
-               @JsonProperty("toolPrefix") String toolPrefix,
-               @JsonProperty("enabled") Boolean enabled,
-               @JsonProperty("toolFilter") ToolFilter toolFilter,
-               @JsonProperty("credentialRef") CredentialRef credentialRef,
-               @JsonProperty("protocolHint") String protocolHint) {
-            try {
-                this.entry = new ServerEntry(name, toolPrefix, url, enabled, toolFilter, credentialRef, protocolHint, null);
-            } catch (ConfigValidationException e) {
-                if ("id".equals(e.field())) {
-                    throw new ConfigValidationException("name", e.getMessage().substring("id: ".length()));
+        @JsonProperty("name")
+        void setName(String name) {
+            ServerEntry.checkId("name", name);
+            this.name = name;
+        }
+
+        @JsonProperty("url")
+        void setUrl(String url) {
+            ServerEntry.checkUrl(url);
+            this.url = url;
+        }
+
+        @JsonProperty("toolPrefix")
+        void setToolPrefix(String toolPrefix) {
+            ServerEntry.checkPrefix(toolPrefix);
+            this.toolPrefix = toolPrefix;
+        }
+
+        @JsonProperty("enabled")
+        void setEnabled(Boolean enabled) {
+            this.enabled = enabled;
+        }
+
+        @JsonProperty("toolFilter")
+        void setToolFilter(ToolFilter toolFilter) {
+            this.toolFilter = toolFilter;
+        }
+
+        @JsonProperty("credentialRef")
+        void setCredentialRef(CredentialRef credentialRef) {
+            this.credentialRef = credentialRef;
+        }
+
+        @JsonProperty("protocolHint")
+        void setProtocolHint(String protocolHint) {
+            this.protocolHint = protocolHint;
+        }
+
+        /** The validated entry; cross-field rules (name and url required) are checked here. */
+        ServerEntry entry(int index) {
+            if (entry == null) {
+                try {
+                    if (name == null) {
+                        throw new ConfigValidationException("name", "must be set");
+                    }
+                    entry = new ServerEntry(name, toolPrefix, url, enabled, toolFilter, credentialRef, protocolHint, null);
+                } catch (ConfigValidationException e) {
+                    throw new ConfigValidationException("servers[" + index + "]." + e.field(),
+                            e.getMessage().substring(e.field().length() + 2) + (name == null ? "" : " (server '" + name + "')"));
                 }
-                throw e;
             }
+            return entry;
         }
     }
 }

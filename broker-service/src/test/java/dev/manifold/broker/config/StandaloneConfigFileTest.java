@@ -1,0 +1,79 @@
+package dev.manifold.broker.config;
+
+import dev.manifold.contracts.ConfigValidationException;
+import dev.manifold.contracts.GatewayConfig;
+import dev.manifold.contracts.PrefixMode;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class StandaloneConfigFileTest {
+
+    private static GatewayConfig parse(String yaml) {
+        return StandaloneConfigFile.parse(yaml.getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void theDocumentedExampleParses() {
+        GatewayConfig config = parse("""
+                prefixMode: conditional
+                servers:
+                  - name: weather
+                    url: http://127.0.0.1:3001/mcp
+                    toolPrefix: weather_
+                    enabled: true
+                    toolFilter: { include: ["get_*"], exclude: ["get_secret"] }
+                """);
+        assertEquals(PrefixMode.CONDITIONAL, config.prefixMode());
+        assertEquals("weather", config.servers().get(0).id());
+        assertTrue(config.servers().get(0).effectiveFilter().allows("get_forecast"));
+        assertTrue(config.version().startsWith("sha256:"));
+    }
+
+    @Test
+    void anUnknownFieldIsRejectedWithItsPathAndLine() {
+        ConfigValidationException e = assertThrows(ConfigValidationException.class, () -> parse("""
+                servers:
+                  - name: a
+                    url: http://a/mcp
+                  - name: b
+                    url: http://b/mcp
+                    toolPrefx: b_
+                """));
+        assertEquals("servers[1].toolPrefx", e.field());
+        assertTrue(e.getMessage().contains("unknown field 'toolPrefx'"), e.getMessage());
+        assertTrue(e.getMessage().contains("line 6"), e.getMessage());
+    }
+
+    @Test
+    void duplicateNamesAndBadValuesAreRejected() {
+        assertTrue(assertThrows(ConfigValidationException.class, () -> parse("""
+                servers:
+                  - { name: a, url: "http://a/mcp" }
+                  - { name: a, url: "http://b/mcp" }
+                """)).getMessage().contains("duplicate server id 'a'"));
+        ConfigValidationException missingName = assertThrows(ConfigValidationException.class, () -> parse("""
+                servers:
+                  - url: http://a/mcp
+                """));
+        assertEquals("servers[0].name", missingName.field());
+        ConfigValidationException badUrl = assertThrows(ConfigValidationException.class, () -> parse("""
+                servers:
+                  - { name: a, url: "not a url" }
+                """));
+        assertEquals("servers[0].url", badUrl.field());
+        assertTrue(assertThrows(ConfigValidationException.class, () -> parse("prefixMode: sometimes\n"))
+                .getMessage().contains("prefixMode"));
+        assertThrows(ConfigValidationException.class, () -> parse("servers: [unclosed\n"));
+        assertThrows(ConfigValidationException.class, () -> parse(""));
+    }
+
+    @Test
+    void anEmptyServerListIsAValidConfig() {
+        assertEquals(0, parse("servers: []\n").servers().size());
+    }
+}

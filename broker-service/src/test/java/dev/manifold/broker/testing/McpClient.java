@@ -1,0 +1,71 @@
+package dev.manifold.broker.testing;
+
+import io.restassured.response.Response;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static io.restassured.RestAssured.given;
+
+/** A minimal MCP client over rest-assured for tests against the broker's /mcp. */
+public final class McpClient {
+    private final String sessionId;
+
+    private McpClient(String sessionId) {
+        this.sessionId = sessionId;
+    }
+
+    /** Initializes a session and sends notifications/initialized. */
+    public static McpClient initialize() {
+        Response response = given().contentType("application/json").accept("application/json, text/event-stream")
+                .body("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-06-18\","
+                        + "\"capabilities\":{},\"clientInfo\":{\"name\":\"test\",\"version\":\"1\"}}}")
+                .post("/mcp");
+        response.then().statusCode(200);
+        String sid = response.header("Mcp-Session-Id");
+        if (sid == null) {
+            throw new AssertionError("initialize returned no Mcp-Session-Id");
+        }
+        McpClient client = new McpClient(sid);
+        client.post("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}").then().statusCode(202);
+        return client;
+    }
+
+    public String sessionId() {
+        return sessionId;
+    }
+
+    public Response post(String body) {
+        return given().contentType("application/json").accept("application/json, text/event-stream")
+                .header("Mcp-Session-Id", sessionId).body(body).post("/mcp");
+    }
+
+    /** All tool names, following nextCursor. */
+    public List<String> toolNames() {
+        List<String> names = new ArrayList<>();
+        String cursor = null;
+        for (int page = 0; page < 100; page++) {
+            String params = cursor == null ? "{}" : "{\"cursor\":\"" + cursor + "\"}";
+            Response response = post("{\"jsonrpc\":\"2.0\",\"id\":\"l" + page + "\",\"method\":\"tools/list\",\"params\":" + params + "}");
+            response.then().statusCode(200);
+            List<String> pageNames = response.jsonPath().getList("result.tools.name");
+            names.addAll(pageNames);
+            cursor = response.jsonPath().getString("result.nextCursor");
+            if (cursor == null) {
+                return names;
+            }
+        }
+        throw new AssertionError("tools/list never ended");
+    }
+
+    /** Calls a tool and returns the whole JSON-RPC response. */
+    public Response call(String tool, String message) {
+        return post("{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":{\"name\":\"" + tool
+                + "\",\"arguments\":{\"message\":\"" + message + "\"},\"_meta\":{\"progressToken\":\"t1\"}}}");
+    }
+
+    public Map<String, Object> result(Response response) {
+        return response.jsonPath().getMap("result");
+    }
+}
