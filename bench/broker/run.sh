@@ -9,7 +9,7 @@
 # table of requests/s, p50 and p99 latency, with ratios against direct and against mcp-hub.
 # Everything binds to 127.0.0.1 on free ports, runs for a bounded time, and is stopped on exit.
 #
-# Environment (optional): SESSIONS=8 DURATION_S=15 WARMUP_S=5 RUN_DIR=bench/broker/target JAVA=java NODE=node
+# Environment (optional): SESSIONS=8 DURATION_S=15 WARMUP_S=5 ROUNDS=1 RUN_DIR=bench/broker/target JAVA=java NODE=node
 #   TARGETS="direct broker mcp-hub" (a subset runs only those paths)
 set -euo pipefail
 
@@ -17,6 +17,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 SESSIONS=${SESSIONS:-8}
 DURATION_S=${DURATION_S:-15}
 WARMUP_S=${WARMUP_S:-5}
+ROUNDS=${ROUNDS:-1}
 TARGETS=${TARGETS:-direct broker mcp-hub}
 RUN_DIR=${RUN_DIR:-$ROOT/bench/broker/target}
 JAVA=${JAVA:-java}
@@ -117,24 +118,27 @@ if [[ " $TARGETS " == *" mcp-hub "* ]]; then
   say "mcp-hub at http://127.0.0.1:$HUB_PORT/mcp (legacy HTTP+SSE)"
 fi
 
-# --- load, one path at a time ------------------------------------------------------------------------------------
+# --- load: the paths in turn, ROUNDS times (interleaved, so background noise hits every path alike) -------------
 results=()
-for target in $TARGETS; do
-  case $target in
-    direct)  args=(--url "$BACKEND_URL" --tool echo) ;;
-    broker)  args=(--url "http://127.0.0.1:$BROKER_PORT/mcp" --tool everything_echo) ;;
-    mcp-hub) args=(--url "http://127.0.0.1:$HUB_PORT/mcp" --tool everything__echo --transport sse) ;;
-    *) die "unknown target $target (direct, broker, mcp-hub)" ;;
-  esac
-  say "$target: $SESSIONS sessions, ${WARMUP_S}s warm-up + ${DURATION_S}s measured"
-  "$NODE" "$NODE_DIR/mcp-load.mjs" "${args[@]}" --label "$target" --sessions "$SESSIONS" \
-    --warmup-s "$WARMUP_S" --duration-s "$DURATION_S" > "$RUN_DIR/$target.json" || say "$target had failures"
-  results+=("$RUN_DIR/$target.json")
+for round in $(seq 1 "$ROUNDS"); do
+  for target in $TARGETS; do
+    case $target in
+      direct)  args=(--url "$BACKEND_URL" --tool echo) ;;
+      broker)  args=(--url "http://127.0.0.1:$BROKER_PORT/mcp" --tool everything_echo) ;;
+      mcp-hub) args=(--url "http://127.0.0.1:$HUB_PORT/mcp" --tool everything__echo --transport sse) ;;
+      *) die "unknown target $target (direct, broker, mcp-hub)" ;;
+    esac
+    say "round $round/$ROUNDS, $target: $SESSIONS sessions, ${WARMUP_S}s warm-up + ${DURATION_S}s measured"
+    "$NODE" "$NODE_DIR/mcp-load.mjs" "${args[@]}" --label "$target" --sessions "$SESSIONS" \
+      --warmup-s "$WARMUP_S" --duration-s "$DURATION_S" > "$RUN_DIR/$target-$round.json" || say "$target had failures"
+    results+=("$RUN_DIR/$target-$round.json")
+  done
 done
 
 java_version=$("$JAVA" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.runtime.version = //p')
 echo
-echo "echo tools/call, $SESSIONS concurrent MCP sessions, ${DURATION_S}s measured after ${WARMUP_S}s warm-up;" \
+echo "echo tools/call, $SESSIONS concurrent MCP sessions, ${DURATION_S}s measured after ${WARMUP_S}s warm-up," \
+  "$ROUNDS round(s) (median per path);" \
   "loopback; $(nproc) CPUs shared by load generator and servers; node $("$NODE" --version), java $java_version"
 "$NODE" "$ROOT/bench/broker/report.mjs" "${results[@]}"
 echo "raw results and logs: $RUN_DIR"
