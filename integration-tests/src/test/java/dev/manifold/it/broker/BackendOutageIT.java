@@ -1,6 +1,7 @@
 package dev.manifold.it.broker;
 
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -10,7 +11,10 @@ import dev.manifold.it.broker.support.BrokerProcess;
 import dev.manifold.it.broker.support.ItEnvironment;
 import dev.manifold.it.broker.support.PrometheusText;
 import dev.manifold.it.broker.support.ServerEverything;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -21,7 +25,8 @@ import org.junit.jupiter.api.Test;
 /**
  * A backend that is down is left out of the aggregated list without failing any client request, and a backend that
  * comes up after the broker (the startup race of incident 05) joins on its own, with no restart and no config edit.
- * The broker runs with short probe and backoff intervals so that recovery is observed within seconds.
+ * Health is runtime state only: the watched config file is never written. The broker runs with short probe and
+ * backoff intervals so that recovery is observed within seconds.
  */
 class BackendOutageIT {
 
@@ -49,13 +54,15 @@ class BackendOutageIT {
     }
 
     @Test
-    void backendStartedAfterTheBrokerJoinsAndOneThatStopsIsLeftOut() {
+    void backendStartedAfterTheBrokerJoinsAndOneThatStopsIsLeftOut() throws IOException {
         alpha = ServerEverything.start("alpha", logs);
         int betaPort = ItEnvironment.freePort(); // beta is configured but not running yet
         BrokerConfigFile config = new BrokerConfigFile(ItEnvironment.workDir("BackendOutageIT").resolve("config.yaml"));
         config.writeInPlace(BrokerConfigFile.yaml("always", List.of(
                 Server.of("alpha", alpha.url(), "alpha_"),
                 Server.of("beta", "http://127.0.0.1:" + betaPort + "/mcp", "beta_"))));
+        byte[] configBytes = Files.readAllBytes(config.path());
+        FileTime configModified = Files.getLastModifiedTime(config.path());
         broker = BrokerProcess.start("broker", config.path(), FAST_HEALTH, logs);
 
         // Down backend: left out, and the list request itself succeeds.
@@ -84,5 +91,8 @@ class BackendOutageIT {
         assertEquals(appliesBeforeOutage, metrics.require("manifold_broker_config_applies_total"),
                 "health changes never re-apply the config");
         assertTrue(broker.isReady(), "a backend outage does not make the broker unready");
+        // Incident 04: health changes must never be written back into the watched file.
+        assertArrayEquals(configBytes, Files.readAllBytes(config.path()), "the broker never writes its config file");
+        assertEquals(configModified, Files.getLastModifiedTime(config.path()), "the config file is not touched");
     }
 }
