@@ -59,7 +59,7 @@ public final class StandaloneConfigFile {
     }
 
     /** Top level of the file. */
-    static final class Document {
+    public static final class Document {
         @JsonProperty("prefixMode")
         PrefixMode prefixMode;
         @JsonProperty("servers")
@@ -71,7 +71,7 @@ public final class StandaloneConfigFile {
      * eagerly, so every error is reported at the line of the offending value (creator-based classes make
      * Jackson buffer properties and lose the position).
      */
-    static final class Server {
+    public static final class Server {
         private String name;
         private String url;
         private String toolPrefix;
