@@ -33,6 +33,7 @@ class ConfigReloadIT {
     private static final String APPLIES = "manifold_broker_config_applies_total";
     private static final String CONNECTS = "manifold_broker_backend_connects_total";
     private static final String BACKENDS = "manifold_broker_backends";
+    private static final String REJECTED = "manifold_broker_config_rejected_total";
     /** The broker's default debounce is 500ms; a change must settle well within this window. */
     private static final Duration SETTLE = Duration.ofSeconds(3);
 
@@ -105,7 +106,9 @@ class ConfigReloadIT {
     @Test
     void invalidEditIsRejectedAndTheLastGoodConfigStaysInForce() {
         Set<String> toolsBefore = broker.client().listTools().toolNames();
-        double applies = broker.metrics().require(APPLIES);
+        PrometheusText before = broker.metrics();
+        double applies = before.require(APPLIES);
+        double rejected = before.require(REJECTED);
         // Drops beta and misspells a field: applying any part of it would remove beta's tools.
         String invalid = BrokerConfigFile.yaml("always", List.of(alphaEntry()))
                 .replace("toolPrefix:", "toolPrefx:");
@@ -115,10 +118,14 @@ class ConfigReloadIT {
         await("the broker logs the rejected field").atMost(Duration.ofSeconds(30))
                 .pollInterval(Duration.ofMillis(200))
                 .until(() -> broker.process().logText().contains("toolPrefx"));
+        await("the rejection is counted once").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200))
+                .until(() -> broker.metrics().require(REJECTED), n -> n == rejected + 1);
         await("the last good config stays in force").atMost(SETTLE.multipliedBy(3)).during(SETTLE)
                 .pollInterval(Duration.ofMillis(250))
                 .untilAsserted(() -> {
-                    assertEquals(applies, broker.metrics().require(APPLIES), APPLIES);
+                    PrometheusText now = broker.metrics();
+                    assertEquals(applies, now.require(APPLIES), APPLIES);
+                    assertEquals(rejected + 1, now.require(REJECTED), REJECTED);
                     assertEquals(toolsBefore, broker.client().listTools().toolNames());
                 });
         assertEquals("Echo: still here",
