@@ -115,9 +115,11 @@ class ConfigReloadIT {
 
         config.replaceAtomically(invalid);
 
-        await("the broker logs the rejected field").atMost(Duration.ofSeconds(30))
+        // The misspelt key is on line 5 of the file (see BrokerConfigFile.yaml): the log names the field and line.
+        await("the broker logs the rejected field and its line").atMost(Duration.ofSeconds(30))
                 .pollInterval(Duration.ofMillis(200))
-                .until(() -> broker.process().logText().contains("toolPrefx"));
+                .until(() -> broker.process().logText().lines()
+                        .anyMatch(l -> l.contains("toolPrefx") && l.contains("line 5")));
         await("the rejection is counted once").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200))
                 .until(() -> broker.metrics().require(REJECTED), n -> n == rejected + 1);
         await("the last good config stays in force").atMost(SETTLE.multipliedBy(3)).during(SETTLE)
