@@ -18,6 +18,8 @@ public final class Backend {
 
     volatile BackendState state = BackendState.PENDING;
     volatile String lastError;
+    /** When the current state began, epoch milliseconds. */
+    volatile long stateSince = System.currentTimeMillis();
     volatile int consecutiveFailures;
     /** Tools from the last successful listing, original names; kept while unhealthy so names stay stable. */
     volatile List<ObjectNode> tools = List.of();
@@ -60,6 +62,10 @@ public final class Backend {
 
     public String lastError() {
         return lastError;
+    }
+
+    public long stateSince() {
+        return stateSince;
     }
 
     public List<ObjectNode> tools() {

@@ -43,6 +43,7 @@ public class BackendSupervisor {
     private final MeterRegistry registry;
     private final Map<String, Backend> backends = new ConcurrentHashMap<>();
     private final List<Runnable> toolListeners = new CopyOnWriteArrayList<>();
+    private final List<java.util.function.Consumer<Backend>> healthListeners = new CopyOnWriteArrayList<>();
     private final Map<String, Counter> connectCounters = new ConcurrentHashMap<>();
     private final AtomicLong requestIds = new AtomicLong();
     /** Time-boxes one health probe. */
@@ -73,6 +74,14 @@ public class BackendSupervisor {
         toolListeners.add(listener);
     }
 
+    /**
+     * Called when a backend's health state or served tool count changes, and when it is removed ({@link
+     * Backend#isClosed()}).
+     */
+    public void onHealthChanged(java.util.function.Consumer<Backend> listener) {
+        healthListeners.add(listener);
+    }
+
     /** Live backends by id. */
     public Collection<Backend> all() {
         return backends.values();
@@ -89,6 +98,7 @@ public class BackendSupervisor {
         if (previous != null) {
             close(previous);
         }
+        healthListeners.forEach(l -> l.accept(backend));
         if (entry.isEnabled() && entry.url() != null) {
             connect(backend);
         }
@@ -100,6 +110,7 @@ public class BackendSupervisor {
         Backend backend = backends.remove(id);
         if (backend != null) {
             close(backend);
+            healthListeners.forEach(l -> l.accept(backend));
             fireToolsChanged();
         }
     }
@@ -210,6 +221,7 @@ public class BackendSupervisor {
                             }
                             LOG.infof("Backend %s ready: %d tools, protocol %s", backend.id(), tools.size(), session.protocolVersion());
                             transition(backend, BackendState.READY, null);
+                            healthListeners.forEach(l -> l.accept(backend));
                             fireToolsChanged();
                         }))
                 .replaceWithVoid();
@@ -263,6 +275,10 @@ public class BackendSupervisor {
         BackendState previous = backend.state;
         backend.state = next;
         backend.lastError = error;
+        if (previous != next) {
+            backend.stateSince = System.currentTimeMillis();
+            healthListeners.forEach(l -> l.accept(backend));
+        }
         if (previous != next && (previous == BackendState.READY || next == BackendState.READY)) {
             fireToolsChanged();
         }

@@ -19,6 +19,24 @@ public interface BrokerConfig {
      */
     Optional<String> configFile();
 
+    /**
+     * Prefix of every Redis key and channel (Kubernetes mode), so several installs can share one Redis. Must match
+     * the controller's and the proxy-runner's.
+     */
+    @WithDefault("manifold")
+    String redisPrefix();
+
+    /** Kubernetes mode: name of the ConfigMap the controller publishes, read when Redis has no config. */
+    @WithDefault("manifold-config")
+    String configMapName();
+
+    /** Kubernetes mode: namespace of that ConfigMap; defaults to the namespace the broker runs in. */
+    Optional<String> configMapNamespace();
+
+    /** Time-to-live of a client session record in Redis, renewed on use (sliding). */
+    @WithDefault("2h")
+    Duration sessionTtl();
+
     /** Quiet period after the last change to the config file before it is read and applied. */
     @WithDefault("500ms")
     Duration configDebounce();

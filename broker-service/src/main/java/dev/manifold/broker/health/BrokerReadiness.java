@@ -4,6 +4,7 @@ import dev.manifold.broker.aggregate.Aggregator;
 import dev.manifold.broker.backend.BackendState;
 import dev.manifold.broker.backend.BackendSupervisor;
 import dev.manifold.broker.config.ConfigApplier;
+import dev.manifold.broker.config.RedisConfigSource;
 import dev.manifold.broker.config.StandaloneConfigSource;
 import dev.manifold.contracts.GatewayConfig;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -13,8 +14,9 @@ import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
 import org.eclipse.microprofile.health.Readiness;
 
 /**
- * Ready once a first config is applied, even if some backends are down (they are reported, not fatal).
- * Reports the config source, the applied version, the last config rejection, and backend counts per state.
+ * Ready once a first config is applied, even if some backends are down (they are reported, not fatal), and
+ * stays ready if Redis goes away later (the applied config stays in force). Reports the config source, Redis
+ * state (Kubernetes mode), the applied version, the last config problem, and backend counts per state.
  */
 @Readiness
 @ApplicationScoped
@@ -22,13 +24,15 @@ public class BrokerReadiness implements HealthCheck {
 
     private final ConfigApplier applier;
     private final StandaloneConfigSource standalone;
+    private final RedisConfigSource redisSource;
     private final BackendSupervisor supervisor;
     private final Aggregator aggregator;
 
-    public BrokerReadiness(ConfigApplier applier, StandaloneConfigSource standalone, BackendSupervisor supervisor,
-                           Aggregator aggregator) {
+    public BrokerReadiness(ConfigApplier applier, StandaloneConfigSource standalone, RedisConfigSource redisSource,
+                           BackendSupervisor supervisor, Aggregator aggregator) {
         this.applier = applier;
         this.standalone = standalone;
+        this.redisSource = redisSource;
         this.supervisor = supervisor;
         this.aggregator = aggregator;
     }
@@ -37,12 +41,16 @@ public class BrokerReadiness implements HealthCheck {
     public HealthCheckResponse call() {
         GatewayConfig applied = applier.applied();
         HealthCheckResponseBuilder builder = HealthCheckResponse.named("manifold-broker-config");
-        builder.withData("source", standalone.active() ? "file" : "none (set manifold.broker.config-file)");
+        builder.withData("source", standalone.active() ? "file" : "redis");
+        if (redisSource.active()) {
+            builder.withData("redis", redisSource.redisUp() ? "up" : "down");
+        }
         if (applied != null) {
             builder.withData("version", applied.version());
         }
-        if (standalone.lastError() != null) {
-            builder.withData("lastRejection", standalone.lastError());
+        String lastError = standalone.active() ? standalone.lastError() : redisSource.lastError();
+        if (lastError != null) {
+            builder.withData("lastRejection", lastError);
         }
         for (BackendState state : BackendState.values()) {
             builder.withData("backends." + state.label(), supervisor.all().stream().filter(b -> b.state() == state).count());

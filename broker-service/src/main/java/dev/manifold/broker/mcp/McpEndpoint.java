@@ -35,6 +35,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * The client-facing MCP endpoint: {@code POST/GET/DELETE /mcp}, Streamable HTTP. Answers initialize and ping
@@ -133,20 +134,18 @@ public class McpEndpoint {
             initialize(ex, id, params);
             return;
         }
-        ClientSession session = session(ex, id);
-        if (session == null) {
-            return;
-        }
-        if (id == null) {
-            ex.accepted(); // notifications/initialized, cancelled, roots/list_changed: nothing to relay yet
-            return;
-        }
-        switch (method) {
-            case "ping" -> ex.reply(200, JsonRpc.result(id, mapper.createObjectNode()), "ok");
-            case "tools/list" -> listTools(ex, id, params);
-            case "tools/call" -> callTool(ex, session, id, params);
-            default -> ex.reply(200, JsonRpc.error(id, McpProtocol.METHOD_NOT_FOUND, "Method not found: " + method), "error");
-        }
+        withSession(ex, id, session -> {
+            if (id == null) {
+                ex.accepted(); // notifications/initialized, cancelled, roots/list_changed: nothing to relay yet
+                return;
+            }
+            switch (method) {
+                case "ping" -> ex.reply(200, JsonRpc.result(id, mapper.createObjectNode()), "ok");
+                case "tools/list" -> listTools(ex, id, params);
+                case "tools/call" -> callTool(ex, session, id, params);
+                default -> ex.reply(200, JsonRpc.error(id, McpProtocol.METHOD_NOT_FOUND, "Method not found: " + method), "error");
+            }
+        });
     }
 
     private void initialize(Exchange ex, JsonNode id, JsonNode params) {
@@ -155,7 +154,12 @@ public class McpEndpoint {
             return;
         }
         String version = McpProtocol.negotiate(params.get("protocolVersion").asText());
-        ClientSession session = sessions.create(version, params.get("clientInfo"), SessionRecord.ANONYMOUS);
+        sessions.create(version, params.get("clientInfo"), SessionRecord.ANONYMOUS).subscribe().with(
+                session -> initialized(ex, id, session, version),
+                failure -> ex.unavailable(id, failure));
+    }
+
+    private void initialized(Exchange ex, JsonNode id, ClientSession session, String version) {
         ObjectNode result = mapper.createObjectNode();
         result.put("protocolVersion", version);
         result.putObject("capabilities").putObject("tools").put("listChanged", true);
@@ -239,18 +243,16 @@ public class McpEndpoint {
             ex.reply(406, JsonRpc.error(null, McpProtocol.INVALID_REQUEST, "Not Acceptable: GET /mcp needs Accept: text/event-stream"), "rejected");
             return;
         }
-        ClientSession session = session(ex, null);
-        if (session == null) {
-            return;
-        }
-        HttpServerResponse response = ctx.response();
-        response.setStatusCode(200)
-                .setChunked(true)
-                .putHeader("Content-Type", "text/event-stream")
-                .putHeader("Cache-Control", "no-cache");
-        response.write(": manifold stream open\n\n");
-        sessions.attachStream(session, response);
-        ex.count("ok");
+        withSession(ex, null, session -> {
+            HttpServerResponse response = ctx.response();
+            response.setStatusCode(200)
+                    .setChunked(true)
+                    .putHeader("Content-Type", "text/event-stream")
+                    .putHeader("Cache-Control", "no-cache");
+            response.write(": manifold stream open\n\n");
+            sessions.attachStream(session, response);
+            ex.count("ok");
+        });
     }
 
     private void delete(RoutingContext ctx) {
@@ -260,33 +262,34 @@ public class McpEndpoint {
             ex.reply(403, JsonRpc.error(null, McpProtocol.INVALID_REQUEST, "Origin not allowed"), "rejected");
             return;
         }
-        ClientSession session = session(ex, null);
-        if (session == null) {
-            return;
-        }
-        sessions.delete(session.id());
-        ctx.response().setStatusCode(200).end();
-        ex.count("ok");
+        withSession(ex, null, session -> sessions.delete(session).subscribe().with(deleted -> {
+            ctx.response().setStatusCode(200).end();
+            ex.count("ok");
+        }, failure -> ex.unavailable(null, failure)));
     }
 
-    /** The session the request names, or null after answering 400 (no header) or 404 (unknown id). */
-    private ClientSession session(Exchange ex, JsonNode id) {
+    /**
+     * Runs {@code then} with the session the request names, after answering 400 (no header, bad protocol
+     * version), 404 (unknown or deleted session) or 503 (session store unreachable) otherwise.
+     */
+    private void withSession(Exchange ex, JsonNode id, Consumer<ClientSession> then) {
         String sid = ex.ctx.request().getHeader(McpHttpClient.SESSION_HEADER);
         if (sid == null || sid.isBlank()) {
             ex.reply(400, JsonRpc.error(id, McpProtocol.INVALID_REQUEST, "Bad Request: Mcp-Session-Id header is required (initialize first)"), "rejected");
-            return null;
-        }
-        ClientSession session = sessions.find(sid);
-        if (session == null) {
-            ex.reply(404, JsonRpc.error(id, McpProtocol.SESSION_NOT_FOUND, "Session not found: initialize a new session"), "unknown_session");
-            return null;
+            return;
         }
         String version = ex.ctx.request().getHeader(McpHttpClient.PROTOCOL_HEADER);
         if (version != null && !McpProtocol.SUPPORTED_VERSIONS.contains(version)) {
             ex.reply(400, JsonRpc.error(id, McpProtocol.INVALID_REQUEST, "Bad Request: unsupported MCP-Protocol-Version " + version), "rejected");
-            return null;
+            return;
         }
-        return session;
+        sessions.find(sid).subscribe().with(session -> {
+            if (session == null) {
+                ex.reply(404, JsonRpc.error(id, McpProtocol.SESSION_NOT_FOUND, "Session not found: initialize a new session"), "unknown_session");
+            } else {
+                then.accept(session);
+            }
+        }, failure -> ex.unavailable(id, failure));
     }
 
     /** DNS-rebinding protection: loopback and configured origins only. */
@@ -332,6 +335,13 @@ public class McpEndpoint {
                 response.setStatusCode(status).putHeader("Content-Type", "application/json").end(Buffer.buffer(bytes));
             }
             count(outcome);
+        }
+
+        /** The session store is unreachable: 503 with Retry-After, never a hang. */
+        void unavailable(JsonNode id, Throwable failure) {
+            LOG.debugf("Session store unavailable: %s", failure.getMessage());
+            ctx.response().putHeader("Retry-After", "1");
+            reply(503, JsonRpc.error(id, McpProtocol.INTERNAL_ERROR, "Session store unavailable, retry shortly"), "unavailable");
         }
 
         void accepted() {

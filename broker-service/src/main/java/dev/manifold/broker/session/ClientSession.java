@@ -18,7 +18,11 @@ public final class ClientSession {
     private final JsonNode clientInfo;
     private final String principal;
     private final long createdAt;
+    /** When this replica last renewed the session's TTL in Redis, epoch milliseconds. */
+    volatile long touchedAt;
     final Map<String, Uni<BackendSession>> backendSessions = new ConcurrentHashMap<>();
+    /** The backend sessions already open, as stored in Redis. */
+    final Map<String, BackendSession> openBackends = new ConcurrentHashMap<>();
     /** The client's open GET stream, where server-initiated messages go; at most one is used. */
     volatile HttpServerResponse stream;
     /** A list_changed is owed but the stream's write queue was full; sent once it drains. */
@@ -30,6 +34,7 @@ public final class ClientSession {
         this.clientInfo = clientInfo;
         this.principal = principal;
         this.createdAt = createdAt;
+        this.touchedAt = System.currentTimeMillis();
     }
 
     public String id() {

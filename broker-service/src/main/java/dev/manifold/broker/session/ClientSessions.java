@@ -1,6 +1,7 @@
 package dev.manifold.broker.session;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.RemovalCause;
@@ -11,49 +12,86 @@ import dev.manifold.broker.backend.McpHttpClient;
 import dev.manifold.broker.backend.McpReply;
 import dev.manifold.broker.config.BrokerConfig;
 import dev.manifold.broker.mcp.McpProtocol;
+import dev.manifold.broker.redis.RedisChannels;
+import dev.manifold.contracts.RedisNames;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.redis.datasource.ReactiveRedisDataSource;
+import io.quarkus.redis.datasource.value.GetExArgs;
+import io.quarkus.redis.datasource.value.SetArgs;
+import io.quarkus.runtime.ShutdownEvent;
 import io.smallrye.faulttolerance.api.TypedGuard;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.http.HttpServerResponse;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.util.TypeLiteral;
 import org.jboss.logging.Logger;
 
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.time.temporal.ChronoUnit;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.function.Consumer;
 
 /**
- * Client sessions of this broker replica and the backend sessions opened for them. Session ids carry 128 random
- * bits. A backend session is opened on first use; if the backend forgot it (404), it is re-initialized and the
- * request retried once, so the client's call still succeeds. Idle sessions expire and close their backend
- * sessions.
+ * Client sessions and the backend sessions opened for them. Session ids carry 128 random bits.
+ * <p>
+ * In Kubernetes mode the session lives in Redis ({@code <prefix>:broker:session:<sid>}, sliding TTL), so any
+ * broker replica serves any session: created with SET NX, updated with SET XX (a deleted session is never
+ * resurrected), deleted with DEL plus a {@code session-evicted} message so other replicas drop their cached copy.
+ * A local Caffeine cache keeps the hot path at zero Redis operations per request. In standalone mode sessions
+ * live in memory only.
+ * <p>
+ * A backend session is opened on first use; if the backend forgot it (404), it is re-initialized and the request
+ * retried once, so the client's call still succeeds.
  */
 @ApplicationScoped
 public class ClientSessions {
     private static final Logger LOG = Logger.getLogger(ClientSessions.class);
     private static final SecureRandom RANDOM = new SecureRandom();
 
+    /** Redis could not be reached for a session lookup; the client should retry. */
+    public static final class StoreUnavailable extends RuntimeException {
+        StoreUnavailable(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
     private final BackendSupervisor supervisor;
     private final McpHttpClient http;
+    private final ObjectMapper mapper;
+    private final ReactiveRedisDataSource redis;
+    private final BrokerConfig config;
+    private final RedisNames names;
+    private final boolean shared;
+    private final Duration ttl;
     private final Cache<String, ClientSession> sessions;
     private final TypedGuard<Uni<McpReply>> callGuard;
+    private final Counter redisOps;
+    private final Counter reinitializations;
 
-    public ClientSessions(BackendSupervisor supervisor, McpHttpClient http, BrokerConfig config, MeterRegistry registry) {
+    public ClientSessions(BackendSupervisor supervisor, McpHttpClient http, ObjectMapper mapper,
+                          ReactiveRedisDataSource redis, RedisChannels channels, BrokerConfig config, MeterRegistry registry) {
         this.supervisor = supervisor;
         this.http = http;
+        this.mapper = mapper;
+        this.redis = redis;
+        this.config = config;
+        this.names = new RedisNames(config.redisPrefix());
+        this.shared = config.configFile().isEmpty();
+        this.ttl = config.sessionTtl();
         this.sessions = Caffeine.newBuilder()
-                .expireAfterAccess(config.sessionIdleTimeout())
+                .expireAfterAccess(shared ? min(config.sessionIdleTimeout(), config.sessionTtl()) : config.sessionIdleTimeout())
                 .removalListener((String id, ClientSession session, RemovalCause cause) -> {
-                    if (session != null) {
-                        closeBackendSessions(session);
-                        HttpServerResponse stream = session.stream;
-                        if (stream != null && !stream.closed()) {
-                            stream.end();
-                        }
+                    if (session == null || cause == RemovalCause.EXPLICIT || cause == RemovalCause.REPLACED) {
+                        return; // explicit removals clean up themselves
+                    }
+                    closeStream(session);
+                    if (!shared) {
+                        closeBackendSessions(session); // in shared mode another replica may still use them
                     }
                 })
                 .build();
@@ -63,39 +101,113 @@ public class ClientSessions {
                 .withTimeout().duration(config.callTimeout().toMillis(), ChronoUnit.MILLIS).done()
                 .build();
         Gauge.builder("manifold.broker.sessions.active", sessions, c -> c.estimatedSize())
-                .description("Client sessions held by this replica")
+                .description("Client sessions cached by this replica")
                 .register(registry);
+        this.redisOps = Counter.builder("manifold.broker.session.redis.ops")
+                .description("Redis operations made for client sessions").register(registry);
+        if (shared) {
+            // Other replicas' deletions drop our cached copy.
+            channels.on(names.sessionEvictedChannel(), sid -> {
+                ClientSession gone = sessions.asMap().remove(sid);
+                if (gone != null) {
+                    closeStream(gone);
+                }
+            });
+        }
+        this.reinitializations = Counter.builder("manifold.broker.backend.session.reinitializations")
+                .description("Backend sessions re-opened because the backend no longer knew them").register(registry);
     }
 
-    /** Creates a session for a client that just initialized. */
-    public ClientSession create(String protocolVersion, JsonNode clientInfo, String principal) {
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
+    }
+
+
+    void stop(@Observes ShutdownEvent event) {
+        sessions.asMap().values().forEach(this::closeStream);
+    }
+
+    /** Creates a session for a client that just initialized; stored before it is returned. */
+    public Uni<ClientSession> create(String protocolVersion, JsonNode clientInfo, String principal) {
         byte[] bytes = new byte[16];
         RANDOM.nextBytes(bytes);
         ClientSession session = new ClientSession(HexFormat.of().formatHex(bytes), protocolVersion, clientInfo, principal,
                 System.currentTimeMillis());
-        sessions.put(session.id(), session);
-        return session;
-    }
-
-    public ClientSession find(String id) {
-        return id == null ? null : sessions.getIfPresent(id);
-    }
-
-    /** Ends a session: closes its backend sessions and its stream. */
-    public boolean delete(String id) {
-        ClientSession session = sessions.asMap().remove(id);
-        if (session == null) {
-            return false;
+        if (!shared) {
+            sessions.put(session.id(), session);
+            return Uni.createFrom().item(session);
         }
+        redisOps.increment();
+        return redis.value(String.class)
+                .set(names.brokerSessionKey(session.id()), SessionRecordCodec.write(mapper, session), new SetArgs().nx().px(ttl))
+                .ifNoItem().after(config.connectTimeout()).fail()
+                .onFailure().transform(f -> new StoreUnavailable("session store unavailable: " + f.getMessage(), f))
+                .invoke(() -> sessions.put(session.id(), session))
+                .replaceWith(session);
+    }
+
+    /** The session with this id, or a {@code null} item when it does not exist (or was deleted). */
+    public Uni<ClientSession> find(String id) {
+        if (id == null) {
+            return Uni.createFrom().nullItem();
+        }
+        ClientSession cached = sessions.getIfPresent(id);
+        if (cached != null || !shared) {
+            if (cached != null && shared) {
+                renew(cached);
+            }
+            return Uni.createFrom().item(cached);
+        }
+        redisOps.increment();
+        return redis.value(String.class).getex(names.brokerSessionKey(id), new GetExArgs().px(ttl))
+                .ifNoItem().after(config.connectTimeout()).fail()
+                .onFailure().transform(f -> new StoreUnavailable("session store unavailable: " + f.getMessage(), f))
+                .map(json -> {
+                    if (json == null) {
+                        return null;
+                    }
+                    try {
+                        ClientSession loaded = SessionRecordCodec.read(mapper, json);
+                        ClientSession raced = sessions.asMap().putIfAbsent(id, loaded);
+                        return raced != null ? raced : loaded;
+                    } catch (Exception e) {
+                        LOG.warnf("Unreadable session record %s: %s", id, e.getMessage());
+                        return null;
+                    }
+                });
+    }
+
+    /** Sliding TTL without a Redis operation per request: renewed at most every tenth of the TTL. */
+    private void renew(ClientSession session) {
+        long now = System.currentTimeMillis();
+        if (now - session.touchedAt < ttl.toMillis() / 10) {
+            return;
+        }
+        session.touchedAt = now;
+        redisOps.increment();
+        redis.key(String.class).pexpire(names.brokerSessionKey(session.id()), ttl)
+                .subscribe().with(renewed -> {
+                    if (Boolean.FALSE.equals(renewed)) {
+                        sessions.invalidate(session.id()); // deleted elsewhere: never resurrect it
+                    }
+                }, failure -> session.touchedAt = 0);
+    }
+
+    /** Ends a session everywhere: closes its backend sessions and stream, deletes the record. */
+    public Uni<Boolean> delete(ClientSession session) {
+        sessions.asMap().remove(session.id());
         closeBackendSessions(session);
-        HttpServerResponse stream = session.stream;
-        if (stream != null && !stream.closed()) {
-            stream.end();
+        closeStream(session);
+        if (!shared) {
+            return Uni.createFrom().item(true);
         }
-        return true;
+        redisOps.increment();
+        return redis.key(String.class).del(names.brokerSessionKey(session.id()))
+                .chain(deleted -> redis.pubsub(String.class).publish(names.sessionEvictedChannel(), session.id()).replaceWith(deleted > 0))
+                .onFailure().recoverWithItem(true);
     }
 
-    /** Every live session, for notifications. */
+    /** Every session cached by this replica, for notifications on the streams it holds. */
     public Iterable<ClientSession> all() {
         return sessions.asMap().values();
     }
@@ -129,13 +241,43 @@ public class ClientSessions {
                         return Uni.createFrom().failure(failure);
                     }
                     LOG.debugf("Backend %s forgot session of client %s; re-initializing", backend.id(), session.id());
+                    reinitializations.increment();
                     session.backendSessions.remove(backend.key());
-                    return backendSession(session, backend)
+                    session.openBackends.remove(backend.key());
+                    return openBackendSession(session, backend)
                             .chain(bs -> http.post(bs.url(), bs.sessionId(), bs.protocolVersion(), supervisor.request(method, params), false, onOther));
                 }));
     }
 
     private Uni<ClientSession.BackendSession> backendSession(ClientSession session, Backend backend) {
+        Uni<ClientSession.BackendSession> known = session.backendSessions.get(backend.key());
+        if (known != null) {
+            return known;
+        }
+        if (!shared) {
+            return openBackendSession(session, backend);
+        }
+        // Another replica may have opened it since we cached the session: look before opening a second one.
+        redisOps.increment();
+        return redis.value(String.class).get(names.brokerSessionKey(session.id()))
+                .onFailure().recoverWithNull()
+                .chain(json -> {
+                    if (json != null) {
+                        try {
+                            ClientSession.BackendSession stored = SessionRecordCodec.read(mapper, json).openBackends.get(backend.key());
+                            if (stored != null) {
+                                session.openBackends.put(backend.key(), stored);
+                                return session.backendSessions.computeIfAbsent(backend.key(), k -> Uni.createFrom().item(stored));
+                            }
+                        } catch (Exception ignored) {
+                            // unreadable: open a new one
+                        }
+                    }
+                    return openBackendSession(session, backend);
+                });
+    }
+
+    private Uni<ClientSession.BackendSession> openBackendSession(ClientSession session, Backend backend) {
         String key = backend.key();
         Uni<ClientSession.BackendSession> opening = session.backendSessions.computeIfAbsent(key, k -> {
             String url = backend.entry().url();
@@ -144,19 +286,44 @@ public class ClientSessions {
             // Empty client capabilities: server-to-client requests are not relayed yet, so none are promised.
             return supervisor.initialize(url, preferred, null, false)
                     .map(init -> new ClientSession.BackendSession(url, init.sessionId(), init.protocolVersion()))
+                    .invoke(bs -> {
+                        session.openBackends.put(k, bs);
+                        persist(session);
+                    })
                     .memoize().indefinitely();
         });
         return opening.onFailure().invoke(failure -> session.backendSessions.remove(key, opening));
     }
 
-    private void closeBackendSessions(ClientSession session) {
-        Map<String, Uni<ClientSession.BackendSession>> open = Map.copyOf(session.backendSessions);
-        session.backendSessions.clear();
-        open.values().forEach(uni -> uni
-                .chain(bs -> bs.sessionId() == null ? Uni.createFrom().voidItem()
-                        : http.deleteSession(bs.url(), bs.sessionId(), bs.protocolVersion()))
+    /** Stores the session's backend sessions; SET XX, so a session deleted meanwhile is not resurrected. */
+    private void persist(ClientSession session) {
+        if (!shared) {
+            return;
+        }
+        redisOps.increment();
+        redis.value(String.class)
+                .set(names.brokerSessionKey(session.id()), SessionRecordCodec.write(mapper, session), new SetArgs().xx().px(ttl))
                 .subscribe().with(v -> {
+                }, failure -> LOG.debugf("Could not store backend sessions of %s: %s", session.id(), failure.getMessage()));
+    }
+
+    private void closeStream(ClientSession session) {
+        HttpServerResponse stream = session.stream;
+        if (stream != null && !stream.closed()) {
+            stream.end();
+        }
+    }
+
+    private void closeBackendSessions(ClientSession session) {
+        Map<String, ClientSession.BackendSession> open = Map.copyOf(session.openBackends);
+        session.openBackends.clear();
+        session.backendSessions.clear();
+        open.values().forEach(bs -> {
+            if (bs.sessionId() != null) {
+                http.deleteSession(bs.url(), bs.sessionId(), bs.protocolVersion()).subscribe().with(v -> {
                 }, failure -> {
-                }));
+                });
+            }
+        });
     }
 }
