@@ -147,6 +147,16 @@ class StandaloneBrokerIT {
         assertTrue(rejected, () -> "calling a filtered-out tool is rejected: " + session);
     }
 
+    @Test
+    void sessionsEndCleanlyWithDelete() {
+        // Each client run is one session that ends with DELETE /mcp; the broker must accept every one of them.
+        for (int i = 0; i < 10; i++) {
+            McpClientCli.Session session = broker.client().call("beta_echo", "{\"message\":\"bye " + i + "\"}");
+            session.requireOk();
+            assertTrue(session.closedCleanly(), () -> "DELETE of the session was rejected: " + session);
+        }
+    }
+
     private static boolean alphaFilterAllows(String name) {
         return ALPHA_INCLUDE.stream().anyMatch(g -> glob(g).matches(Path.of(name)))
                 && ALPHA_EXCLUDE.stream().noneMatch(g -> glob(g).matches(Path.of(name)));
