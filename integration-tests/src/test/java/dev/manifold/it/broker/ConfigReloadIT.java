@@ -8,6 +8,7 @@ import dev.manifold.it.broker.support.BrokerConfigFile;
 import dev.manifold.it.broker.support.BrokerConfigFile.Server;
 import dev.manifold.it.broker.support.BrokerProcess;
 import dev.manifold.it.broker.support.ItEnvironment;
+import dev.manifold.it.broker.support.McpClientCli;
 import dev.manifold.it.broker.support.PrometheusText;
 import dev.manifold.it.broker.support.ServerEverything;
 import java.nio.file.Path;
@@ -25,7 +26,8 @@ import org.junit.jupiter.api.TestInfo;
 /**
  * The standalone config lifecycle of the packaged broker: the watched file is edited while the broker runs.
  * An added server is applied exactly once and leaves the other backends' connections alone; an invalid edit is
- * rejected with a log line naming the field, and the last good config stays in force.
+ * rejected with a log line naming the field, and the last good config stays in force. A connected client hears
+ * about the change once (notifications/tools/list_changed on its GET stream).
  * Each test gets its own broker and config file; the three server-everything backends are shared.
  */
 class ConfigReloadIT {
@@ -101,6 +103,20 @@ class ConfigReloadIT {
         assertEquals("Echo: after reload",
                 broker.client().call("alpha_echo", "{\"message\":\"after reload\"}").callResult()
                         .at("/content/0/text").asText());
+    }
+
+    @Test
+    void connectedClientIsToldExactlyOnceThatTheToolListChanged() {
+        // A client with its GET stream open; after the first list_changed it keeps listening for 3s for duplicates.
+        McpClientCli.Running watcher = broker.client().watchListChanged(SETTLE, Duration.ofSeconds(60))
+                .awaitWatching();
+
+        config.writeInPlace(BrokerConfigFile.yaml("always", List.of(alphaEntry(), betaEntry(), gammaEntry())));
+
+        McpClientCli.Session session = watcher.finish();
+        assertEquals(1, session.listChangedCount(), () -> "one coalesced list_changed: " + session);
+        assertTrue(session.toolNames().contains("gamma_echo"),
+                () -> "the list after the notification has gamma's tools: " + session.toolNames());
     }
 
     @Test
