@@ -9,6 +9,7 @@ import dev.manifold.it.broker.support.BrokerConfigFile;
 import dev.manifold.it.broker.support.BrokerConfigFile.Server;
 import dev.manifold.it.broker.support.BrokerProcess;
 import dev.manifold.it.broker.support.ItEnvironment;
+import dev.manifold.it.broker.support.ProcessLogsOnFailure;
 import dev.manifold.it.broker.support.PrometheusText;
 import dev.manifold.it.broker.support.ServerEverything;
 import java.io.IOException;
@@ -21,6 +22,7 @@ import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * A backend that is down is left out of the aggregated list without failing any client request, and a backend that
@@ -28,6 +30,7 @@ import org.junit.jupiter.api.Test;
  * Health is runtime state only: the watched config file is never written. The broker runs with short probe and
  * backoff intervals so that recovery is observed within seconds.
  */
+@ExtendWith(ProcessLogsOnFailure.class)
 class BackendOutageIT {
 
     private static final Map<String, String> FAST_HEALTH = Map.of(

@@ -9,6 +9,7 @@ import dev.manifold.it.broker.support.BrokerConfigFile.Server;
 import dev.manifold.it.broker.support.BrokerProcess;
 import dev.manifold.it.broker.support.ItEnvironment;
 import dev.manifold.it.broker.support.McpClientCli;
+import dev.manifold.it.broker.support.ProcessLogsOnFailure;
 import dev.manifold.it.broker.support.PrometheusText;
 import dev.manifold.it.broker.support.ServerEverything;
 import java.nio.file.Path;
@@ -22,6 +23,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The standalone config lifecycle of the packaged broker: the watched file is edited while the broker runs.
@@ -30,6 +32,7 @@ import org.junit.jupiter.api.TestInfo;
  * about the change once (notifications/tools/list_changed on its GET stream).
  * Each test gets its own broker and config file; the three server-everything backends are shared.
  */
+@ExtendWith(ProcessLogsOnFailure.class)
 class ConfigReloadIT {
 
     private static final String APPLIES = "manifold_broker_config_applies_total";

@@ -9,6 +9,7 @@ import dev.manifold.it.broker.support.BrokerConfigFile.Server;
 import dev.manifold.it.broker.support.BrokerProcess;
 import dev.manifold.it.broker.support.ItEnvironment;
 import dev.manifold.it.broker.support.McpClientCli;
+import dev.manifold.it.broker.support.ProcessLogsOnFailure;
 import dev.manifold.it.broker.support.ServerEverything;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,12 +22,14 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The prefix modes other than {@code always}, on two real server-everything backends that expose the same tool
  * names: {@code never} keeps exactly one tool per colliding name, deterministically the one of the smaller server
  * id, and counts the dropped ones; {@code conditional} prefixes only the names that collide.
  */
+@ExtendWith(ProcessLogsOnFailure.class)
 class PrefixModesIT {
 
     private static Path logs;

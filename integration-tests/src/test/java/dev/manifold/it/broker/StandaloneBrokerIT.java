@@ -12,6 +12,7 @@ import dev.manifold.it.broker.support.BrokerConfigFile.Server;
 import dev.manifold.it.broker.support.BrokerProcess;
 import dev.manifold.it.broker.support.ItEnvironment;
 import dev.manifold.it.broker.support.McpClientCli;
+import dev.manifold.it.broker.support.ProcessLogsOnFailure;
 import dev.manifold.it.broker.support.ServerEverything;
 import java.nio.file.FileSystems;
 import java.nio.file.Path;
@@ -24,12 +25,14 @@ import java.util.TreeSet;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The packaged broker in standalone mode in front of two real server-everything processes, seen through the
  * official TypeScript SDK client: the aggregated tool list (prefixes applied, filter honoured, pagination followed)
  * and tools/call routed to the right backend with its result intact.
  */
+@ExtendWith(ProcessLogsOnFailure.class)
 class StandaloneBrokerIT {
 
     private static final List<String> ALPHA_INCLUDE = List.of("echo", "get-*");
