@@ -138,7 +138,8 @@ public class BackendSupervisor {
      */
     private TypedGuard<Uni<Void>> connectGuard(Backend backend) {
         long initial = Math.max(1, config.backoffInitial().toMillis());
-        long max = Math.max(initial, config.backoffMax().toMillis());
+        // Never wait longer than a probe interval: a backend that comes back is Ready within one interval.
+        long max = Math.max(initial, Math.min(config.backoffMax().toMillis(), config.probeInterval().toMillis()));
         return TypedGuard.create(new TypeLiteral<Uni<Void>>() {
                 })
                 .withDescription("connect " + backend.id())

@@ -64,8 +64,8 @@ public interface BrokerConfig {
     @WithDefault("500ms")
     Duration backoffInitial();
 
-    /** Cap of the reconnect delay. */
-    @WithDefault("30s")
+    /** Cap of the reconnect delay; the effective cap is never above {@link #probeInterval()}. */
+    @WithDefault("10s")
     Duration backoffMax();
 
     /** Random jitter added to or removed from each reconnect delay. */

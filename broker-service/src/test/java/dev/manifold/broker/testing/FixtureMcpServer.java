@@ -33,6 +33,9 @@ public final class FixtureMcpServer implements AutoCloseable {
     private final Map<String, AtomicInteger> requestsByMethod = new ConcurrentHashMap<>();
     private final AtomicInteger requests = new AtomicInteger();
     private volatile HttpServer server;
+    /** When set, every other ping is answered with HTTP 503, like a flapping backend. */
+    private volatile boolean flapping;
+    private final AtomicInteger pings = new AtomicInteger();
     private volatile int port;
 
     public FixtureMcpServer(Vertx vertx, String name, List<String> tools, boolean sse) {
@@ -43,7 +46,10 @@ public final class FixtureMcpServer implements AutoCloseable {
     }
 
     /** Starts on a free port (or the previous port after {@link #stop()}). */
-    public FixtureMcpServer start() {
+    public synchronized FixtureMcpServer start() {
+        if (server != null) {
+            return this; // already running (Vert.x would otherwise share the port between two servers)
+        }
         HttpServer created = vertx.createHttpServer().requestHandler(this::handle);
         try {
             server = created.listen(port).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
@@ -55,7 +61,7 @@ public final class FixtureMcpServer implements AutoCloseable {
     }
 
     /** Stops listening and forgets every session, like a restarted process. */
-    public void stop() {
+    public synchronized void stop() {
         HttpServer s = server;
         server = null;
         sessions.clear();
@@ -79,6 +85,10 @@ public final class FixtureMcpServer implements AutoCloseable {
 
     public int port() {
         return port;
+    }
+
+    public void flapping(boolean on) {
+        this.flapping = on;
     }
 
     /** Every HTTP request received since start (any method). */
@@ -143,7 +153,13 @@ public final class FixtureMcpServer implements AutoCloseable {
             return;
         }
         switch (method) {
-            case "ping" -> answer(request, message.get("id"), MAPPER.createObjectNode());
+            case "ping" -> {
+                if (flapping && pings.incrementAndGet() % 2 == 0) {
+                    request.response().setStatusCode(503).end();
+                } else {
+                    answer(request, message.get("id"), MAPPER.createObjectNode());
+                }
+            }
             case "tools/list" -> answer(request, message.get("id"), toolsPage(message.path("params").path("cursor").asText(null)));
             case "tools/call" -> call(request, message);
             default -> {
