@@ -33,10 +33,29 @@ public final class BrokerProcess implements AutoCloseable {
     /** Starts the broker on {@code configFile} with extra {@code -D} system properties, and waits until ready. */
     public static BrokerProcess start(String name, Path configFile, Map<String, String> systemProperties,
             Path logDir) {
+        Map<String, String> properties = new java.util.LinkedHashMap<>();
+        properties.put("manifold.broker.config-file", configFile.toAbsolutePath().toString());
+        properties.putAll(systemProperties);
+        return launch(name, ItEnvironment.freePort(), properties, logDir);
+    }
+
+    /**
+     * Starts the broker in Kubernetes mode (no config file: config from Redis under {@code redisPrefix}) and waits
+     * until it has applied a config. There is no cluster: the ConfigMap fallback points at a closed port.
+     */
+    public static BrokerProcess startKubernetesMode(String name, String redisPrefix, Map<String, String> systemProperties,
+            Path logDir) {
+        Map<String, String> properties = new java.util.LinkedHashMap<>();
+        properties.put("manifold.broker.redis-prefix", redisPrefix);
+        properties.put("quarkus.kubernetes-client.api-server-url", "http://127.0.0.1:" + ItEnvironment.freePort());
+        properties.put("quarkus.kubernetes-client.namespace", "manifold-it");
+        properties.putAll(systemProperties);
+        return launch(name, ItEnvironment.freePort(), properties, logDir);
+    }
+
+    private static BrokerProcess launch(String name, int port, Map<String, String> systemProperties, Path logDir) {
         Path jar = ItEnvironment.brokerJar();
-        int port = ItEnvironment.freePort();
         List<String> command = new ArrayList<>(List.of(ItEnvironment.javaExecutable().toString(), "-Xmx256m",
-                "-Dmanifold.broker.config-file=" + configFile.toAbsolutePath(),
                 "-Dquarkus.http.port=" + port,
                 "-Dquarkus.http.host=127.0.0.1"));
         systemProperties.forEach((k, v) -> command.add("-D" + k + "=" + v));

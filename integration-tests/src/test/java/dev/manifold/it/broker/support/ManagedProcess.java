@@ -101,6 +101,19 @@ public final class ManagedProcess implements AutoCloseable {
                 + process.exitValue()) + ", log " + log + "), last lines:\n" + tail;
     }
 
+    /** SIGKILL, no grace: the process gets no chance to clean up, as when a pod is lost. */
+    public void kill() {
+        LIVE.remove(this);
+        List<ProcessHandle> descendants = process.descendants().toList();
+        process.destroyForcibly();
+        descendants.forEach(ProcessHandle::destroyForcibly);
+        try {
+            process.waitFor(GRACE.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     @Override
     public void close() {
         LIVE.remove(this);
