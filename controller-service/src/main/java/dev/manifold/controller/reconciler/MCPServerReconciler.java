@@ -25,6 +25,9 @@ import io.javaoperatorsdk.operator.api.reconciler.Workflow;
 import io.javaoperatorsdk.operator.api.reconciler.dependent.Dependent;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+
 import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
@@ -47,6 +50,7 @@ import java.util.Optional;
 public class MCPServerReconciler implements Reconciler<MCPServer> {
 
     public static final String NAME = "mcpserver";
+    public static final String RECONCILES_METRIC = "manifold_controller_reconciles_total";
 
     private final ServerIndex index;
     private final TargetResolver resolver;
@@ -56,9 +60,15 @@ public class MCPServerReconciler implements Reconciler<MCPServer> {
     private final PrefixMode mode;
     private final String clusterDomain;
     private final Clock clock = Clock.systemUTC();
+    private final Counter unchanged;
+    private final Counter changed;
 
     public MCPServerReconciler(ServerIndex index, TargetResolver resolver, HealthMirror health, ReconcileTrigger trigger,
-                               ConflictEvents events, ControllerConfig config) {
+                               ConflictEvents events, ControllerConfig config, MeterRegistry registry) {
+        this.unchanged = Counter.builder(RECONCILES_METRIC).tag("outcome", "unchanged")
+                .description("MCPServer reconciles by outcome; unchanged ones wrote nothing").register(registry);
+        this.changed = Counter.builder(RECONCILES_METRIC).tag("outcome", "status-changed")
+                .description("MCPServer reconciles by outcome; unchanged ones wrote nothing").register(registry);
         this.index = index;
         this.resolver = resolver;
         this.health = health;
@@ -93,8 +103,10 @@ public class MCPServerReconciler implements Reconciler<MCPServer> {
                     ? 0 : s.getStatus().getReadyReplicas()).orElse(0));
         }
         if (!status.changed()) {
+            unchanged.increment();
             return UpdateControl.noUpdate();
         }
+        changed.increment();
         MCPServer patch = new MCPServer();
         patch.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder()
                 .withName(server.getMetadata().getName()).withNamespace(server.getMetadata().getNamespace())
