@@ -39,6 +39,13 @@ public interface ControllerConfig {
     @WithDefault("5m")
     Duration resyncInterval();
 
+    /**
+     * Watch the HTTPRoutes and Services that {@code targetRef}s name, so a change re-resolves the URL at once.
+     * Turn off when the Gateway API CRDs are not installed; targets are then re-resolved on every resync.
+     */
+    @WithDefault("true")
+    boolean watchTargets();
+
     /** DNS domain of the cluster, used to build Service URLs. */
     @WithDefault("cluster.local")
     String clusterDomain();

@@ -28,9 +28,20 @@ import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 
+import dev.manifold.controller.api.v1alpha1.TargetRef;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Reconciles one MCPServer: validates the spec, decides its prefix claim, resolves its target, lets the
@@ -50,6 +61,7 @@ import java.util.Optional;
 public class MCPServerReconciler implements Reconciler<MCPServer> {
 
     public static final String NAME = "mcpserver";
+    private static final String TARGET_INDEX = "target";
     public static final String RECONCILES_METRIC = "manifold_controller_reconciles_total";
 
     private final ServerIndex index;
@@ -60,6 +72,7 @@ public class MCPServerReconciler implements Reconciler<MCPServer> {
     private final PrefixMode mode;
     private final String clusterDomain;
     private final Clock clock = Clock.systemUTC();
+    private final boolean watchTargets;
     private final Counter unchanged;
     private final Counter changed;
 
@@ -76,11 +89,55 @@ public class MCPServerReconciler implements Reconciler<MCPServer> {
         this.events = events;
         this.mode = config.mode();
         this.clusterDomain = config.clusterDomain();
+        this.watchTargets = config.watchTargets();
     }
 
     @Override
     public List<EventSource<?, MCPServer>> prepareEventSources(EventSourceContext<MCPServer> context) {
-        return List.of(trigger.eventSource());
+        List<EventSource<?, MCPServer>> sources = new ArrayList<>();
+        sources.add(trigger.eventSource());
+        if (!watchTargets) {
+            return sources;
+        }
+        IndexerResourceCache<MCPServer> servers = context.getPrimaryCache();
+        servers.addIndexer(TARGET_INDEX, MCPServerReconciler::targetKeys);
+        // A changed HTTPRoute re-resolves the servers that name it.
+        sources.add(new InformerEventSource<>(InformerEventSourceConfiguration.from(HTTPRoute.class, MCPServer.class)
+                .withName("target-httproutes")
+                .withSecondaryToPrimaryMapper(route -> ids(servers, TargetRef.HTTP_ROUTE + "/"
+                        + route.getMetadata().getNamespace() + "/" + route.getMetadata().getName()))
+                .build(), context));
+        // A changed Service re-resolves the servers that name it, and every server behind an HTTPRoute (routes
+        // may point at it from any namespace); those reconciles are reads unless the URL really changed.
+        sources.add(new InformerEventSource<>(InformerEventSourceConfiguration.from(Service.class, MCPServer.class)
+                .withName("target-services")
+                .withSecondaryToPrimaryMapper(service -> {
+                    Set<ResourceID> ids = new HashSet<>(ids(servers, TargetRef.SERVICE + "/"
+                            + service.getMetadata().getNamespace() + "/" + service.getMetadata().getName()));
+                    ids.addAll(ids(servers, TargetRef.HTTP_ROUTE));
+                    return ids;
+                })
+                .build(), context));
+        return sources;
+    }
+
+    /** Index keys of a server's target: {@code Kind/namespace/name}, plus {@code Kind} alone. */
+    private static List<String> targetKeys(MCPServer server) {
+        TargetRef ref = server.getSpec() == null ? null : server.getSpec().getTargetRef();
+        if (ref == null || ref.getKind() == null || ref.getName() == null) {
+            return List.of();
+        }
+        String ns = ref.getNamespace() == null || ref.getNamespace().isBlank()
+                ? server.getMetadata().getNamespace() : ref.getNamespace();
+        return List.of(ref.getKind() + "/" + ns + "/" + ref.getName(), ref.getKind());
+    }
+
+    private static Set<ResourceID> ids(IndexerResourceCache<MCPServer> servers, String key) {
+        Set<ResourceID> ids = new HashSet<>();
+        for (MCPServer s : servers.byIndex(TARGET_INDEX, key)) {
+            ids.add(ResourceID.fromResource(s));
+        }
+        return ids;
     }
 
     @Override
