@@ -80,6 +80,9 @@ class WorkloadTest {
             assertEquals("manifold", owned.getMetadata().getLabels().get(WorkloadNames.MANAGED_BY));
             assertNotNull(owned.getMetadata().getAnnotations().get(WorkloadNames.CONFIG_HASH));
         }
+        assertEquals(sts.getMetadata().getAnnotations().get(WorkloadNames.CONFIG_HASH),
+                sts.getSpec().getTemplate().getMetadata().getAnnotations().get(WorkloadNames.CONFIG_HASH),
+                "the pod template carries the hash, so pods roll exactly when the desired state changes");
         assertEquals(2, policy.getSpec().getIngress().get(0).getFrom().size(), "proxy-runner and broker only");
 
         GatewayConfig published = await().atMost(Duration.ofSeconds(30))

@@ -69,7 +69,7 @@ public class MCPServerStatefulSetDependent extends CRUDKubernetesDependentResour
                 .build();
         DesiredHash.stamp(desired, spec);
         // The pod template carries the hash too, so pods roll exactly when the canonical desired state changes.
-        spec.getTemplate().getMetadata().setAnnotations(Map.of(WorkloadNames.CONFIG_HASH, DesiredHash.of(desired)));
+        desired.getSpec().getTemplate().getMetadata().setAnnotations(Map.of(WorkloadNames.CONFIG_HASH, DesiredHash.of(desired)));
         return desired;
     }
 

@@ -89,7 +89,7 @@ public class ConfigPublisher {
         index.start();
         requestPublish();
         long resync = config.resyncInterval().toMillis();
-        executor.scheduleWithFixedDelay(this::resync, resync, resync, TimeUnit.MILLISECONDS);
+        executor.scheduleWithFixedDelay(this::resyncNow, resync, resync, TimeUnit.MILLISECONDS);
     }
 
     /** The namespace of the ConfigMap. */
@@ -110,7 +110,21 @@ public class ConfigPublisher {
         pending = executor.schedule(this::publishNow, config.publishDebounce().toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    private void resync() {
+    /**
+     * Level-triggered safety net, also what a restart does: compares the stored config (ConfigMap and Redis) with
+     * the one built now and rewrites only what drifted, then re-reconciles every server (health, targets).
+     */
+    public void resync() {
+        try {
+            executor.submit(this::resyncNow).get(60, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("resync failed", e);
+        }
+    }
+
+    private void resyncNow() {
         verifyStored = true;
         publishNow();
         for (MCPServer s : index.all()) {
@@ -119,7 +133,7 @@ public class ConfigPublisher {
     }
 
     /** Builds the config from the current view and writes it where it differs. Runs on the publisher thread. */
-    void publishNow() {
+    private void publishNow() {
         synchronized (this) {
             pending = null;
         }
