@@ -115,6 +115,22 @@ class WorkloadTest {
         assertEquals(otherOwnedWrites, writes.total("services") + writes.total("networkpolicies"));
     }
 
+    @Test
+    void workloadThatLostItsPrefixRunsNoPodsUntilPromoted() {
+        KubernetesClient client = server.getClient();
+        client.resource(Fixtures.urlServer(NS, "holder", "held_", "http://holder.example/mcp")).create();
+        await().atMost(Duration.ofSeconds(30)).until(() -> Fixtures.accepted(client, NS, "holder"));
+        client.resource(Fixtures.workloadServer(NS, "waiting", "held_", "ghcr.io/example/mcp:1")).create();
+        await().atMost(Duration.ofSeconds(30)).until(() -> Fixtures.condition(client, NS, "waiting",
+                dev.manifold.controller.api.v1alpha1.MCPServerStatus.CONFLICT).map(c -> "True".equals(c.getStatus())).orElse(false));
+        assertEquals(null, client.apps().statefulSets().inNamespace(NS).withName("waiting").get());
+
+        client.resources(MCPServer.class).inNamespace(NS).withName("holder").delete();
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> client.apps().statefulSets().inNamespace(NS).withName("waiting").get() != null);
+        await().atMost(Duration.ofSeconds(30)).until(() -> Fixtures.accepted(client, NS, "waiting"));
+    }
+
     private double ownedWrites() {
         return writes.total("statefulsets") + writes.total("services") + writes.total("networkpolicies");
     }
