@@ -76,13 +76,12 @@ class BadInputTest {
         assertNull(client.resources(StatefulSet.class).inNamespace(NS).withName("both").get(),
                 "an invalid workload spec must not start pods");
 
-        // Fixing the target makes the server acceptable without touching it again.
+        // Creating the missing target makes the server acceptable without touching the MCPServer.
         Fixtures.routeToService(client, NS, "no-such-route", "late-backend", 8000);
-        client.resources(MCPServer.class).inNamespace(NS).withName("no-target").edit(s -> {
-            s.getSpec().getTargetRef().setPort(8000);
-            return s;
-        });
         await().atMost(Duration.ofSeconds(30)).until(() -> Fixtures.accepted(client, NS, "no-target"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> Fixtures.publishedConfig(redis, config.redisPrefix())
+                .flatMap(c -> c.server(NS + "/no-target")).map(e -> e.url())
+                .filter("http://late-backend.badinput.svc.cluster.local:8000/mcp"::equals).isPresent());
     }
 
     private void assertRejected(KubernetesClient client, String name, String reason, String messagePart) {

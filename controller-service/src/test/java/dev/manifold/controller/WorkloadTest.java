@@ -103,10 +103,12 @@ class WorkloadTest {
         // Changing the image updates the StatefulSet exactly once and leaves the Service and policy alone.
         double stsWrites = writes.total("statefulsets");
         double otherOwnedWrites = writes.total("services") + writes.total("networkpolicies");
-        client.resources(MCPServer.class).inNamespace(NS).withName("everything").edit(x -> {
-            x.getSpec().getWorkload().setImage("ghcr.io/example/server-everything:2");
-            return x;
-        });
+        // Like kubectl edit, retry when the controller's status write got in first (optimistic locking).
+        await().atMost(Duration.ofSeconds(10)).ignoreException(io.fabric8.kubernetes.client.KubernetesClientException.class)
+                .until(() -> client.resources(MCPServer.class).inNamespace(NS).withName("everything").edit(x -> {
+                    x.getSpec().getWorkload().setImage("ghcr.io/example/server-everything:2");
+                    return x;
+                }) != null);
         await().atMost(Duration.ofSeconds(30)).until(() -> "ghcr.io/example/server-everything:2".equals(
                 client.apps().statefulSets().inNamespace(NS).withName("everything").get()
                         .getSpec().getTemplate().getSpec().getContainers().get(0).getImage()));

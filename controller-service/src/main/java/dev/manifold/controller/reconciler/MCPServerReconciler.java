@@ -61,6 +61,7 @@ import java.util.Set;
 public class MCPServerReconciler implements Reconciler<MCPServer> {
 
     public static final String NAME = "mcpserver";
+    private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(MCPServerReconciler.class);
     private static final String TARGET_INDEX = "target";
     public static final String RECONCILES_METRIC = "manifold_controller_reconciles_total";
 
@@ -158,6 +159,10 @@ public class MCPServerReconciler implements Reconciler<MCPServer> {
             Optional<StatefulSet> sts = context.getSecondaryResource(StatefulSet.class);
             status.readyReplicas(sts.map(s -> s.getStatus() == null || s.getStatus().getReadyReplicas() == null
                     ? 0 : s.getStatus().getReadyReplicas()).orElse(0));
+        }
+        if (LOG.isDebugEnabled()) {
+            LOG.debugf("reconciled %s generation %d: %s", server.id(), server.getMetadata().getGeneration(),
+                    status.build().condition(MCPServerStatus.ACCEPTED).map(c -> c.getStatus() + "/" + c.getReason()).orElse("?"));
         }
         if (!status.changed()) {
             unchanged.increment();
