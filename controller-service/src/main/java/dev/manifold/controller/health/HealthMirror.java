@@ -14,6 +14,7 @@ import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 
+import java.time.Duration;
 import java.util.Optional;
 
 /**
@@ -42,12 +43,24 @@ public class HealthMirror {
         this.trigger = trigger;
     }
 
-    /** Subscribes to the health-changed channel; each message (a server id) re-reconciles that server. */
+    /**
+     * Subscribes to the health-changed channel; each message (a server id) re-reconciles that server. If Redis is
+     * unreachable it keeps retrying with backoff; meanwhile health is still read on every reconcile and resync.
+     */
     public void start() {
         reactive.pubsub(String.class).subscribe(names.healthChangedChannel(), this::onHealthChanged)
+                .onFailure().invoke(e -> LOG.warnf("cannot subscribe to %s yet: %s", names.healthChangedChannel(),
+                        e.getMessage()))
+                .onFailure().retry().withBackOff(Duration.ofSeconds(1), Duration.ofSeconds(30)).indefinitely()
                 .subscribe().with(s -> subscriber = s,
-                        e -> LOG.warnf("cannot subscribe to %s: %s; health is still read on every reconcile",
-                                names.healthChangedChannel(), e.getMessage()));
+                        e -> LOG.errorf("gave up subscribing to %s: %s", names.healthChangedChannel(), e.getMessage()));
+    }
+
+    /** Redis could not be read; the status keeps the health it last showed rather than guessing. */
+    public static class HealthUnavailableException extends RuntimeException {
+        HealthUnavailableException(String message, Throwable cause) {
+            super(message, cause);
+        }
     }
 
     private void onHealthChanged(String serverId) {
@@ -62,9 +75,16 @@ public class HealthMirror {
     /**
      * The broker's current record for a server, blocking (call from reconciler threads only). Empty when the
      * broker has not reported yet; a malformed record is logged and treated as absent.
+     *
+     * @throws HealthUnavailableException when Redis cannot be read, so the caller keeps what it last observed
      */
     public Optional<BackendHealth> read(String serverId) {
-        String json = redis.value(String.class).get(names.healthKey(serverId));
+        String json;
+        try {
+            json = redis.value(String.class).get(names.healthKey(serverId));
+        } catch (RuntimeException e) {
+            throw new HealthUnavailableException("cannot read " + names.healthKey(serverId) + ": " + e.getMessage(), e);
+        }
         if (json == null) {
             return Optional.empty();
         }

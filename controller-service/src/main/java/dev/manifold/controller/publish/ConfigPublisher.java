@@ -147,7 +147,8 @@ public class ConfigPublisher {
             }
             askForStaleClaims(servers, losers);
         } catch (RuntimeException e) {
-            LOG.errorf(e, "publishing the gateway config failed; retrying");
+            LOG.warnf("publishing the gateway config failed, retrying in 2s: %s", e.getMessage());
+            LOG.debug("publish failure", e);
             verifyStored = true;
             executor.schedule(this::publishNow, 2, TimeUnit.SECONDS);
         }

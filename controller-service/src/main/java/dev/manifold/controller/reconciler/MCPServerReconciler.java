@@ -228,7 +228,15 @@ public class MCPServerReconciler implements Reconciler<MCPServer> {
     }
 
     private void mirrorHealth(MCPServer server, MCPServerStatusAggregator status) {
-        Optional<BackendHealth> reported = health.read(server.id());
+        Optional<BackendHealth> reported;
+        try {
+            reported = health.read(server.id());
+        } catch (HealthMirror.HealthUnavailableException e) {
+            LOG.debugf("keeping the last observed health of %s: %s", server.id(), e.getMessage());
+            status.keepPrevious(MCPServerStatus.READY, ConditionReasons.AWAITING_HEALTH,
+                    "the broker has not reported this server's health yet");
+            return;
+        }
         if (reported.isEmpty() || reported.get().state() == null) {
             status.condition(MCPServerStatus.READY, false, ConditionReasons.AWAITING_HEALTH,
                     "the broker has not reported this server's health yet");

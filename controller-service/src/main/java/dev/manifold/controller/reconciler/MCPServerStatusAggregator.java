@@ -47,6 +47,23 @@ public final class MCPServerStatusAggregator {
         return this;
     }
 
+    /**
+     * Keeps the stored condition of this type (re-stamped with the current generation) and the stored health and
+     * tools, for when the source of truth cannot be read; uses the given fallback when nothing is stored.
+     */
+    public MCPServerStatusAggregator keepPrevious(String type, String fallbackReason, String fallbackMessage) {
+        Optional<Condition> before = previous(type);
+        if (before.isPresent()) {
+            condition(type, "True".equals(before.get().getStatus()), before.get().getReason(), before.get().getMessage());
+        } else {
+            condition(type, false, fallbackReason, fallbackMessage);
+        }
+        if (previous != null) {
+            health(previous.getHealth(), previous.getTools());
+        }
+        return this;
+    }
+
     public MCPServerStatusAggregator url(String url) {
         next.setUrl(url);
         return this;
