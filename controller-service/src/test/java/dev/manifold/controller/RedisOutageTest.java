@@ -2,6 +2,9 @@ package dev.manifold.controller;
 
 import dev.manifold.contracts.GatewayConfig;
 import dev.manifold.contracts.GatewayConfigCodec;
+import dev.manifold.contracts.RedisNames;
+import dev.manifold.controller.api.v1alpha1.MCPServer;
+import dev.manifold.controller.api.v1alpha1.MCPServerStatus;
 import dev.manifold.controller.config.ControllerConfig;
 import dev.manifold.controller.publish.ConfigPublisher;
 import io.fabric8.kubernetes.api.model.ConfigMap;
@@ -60,6 +63,16 @@ class RedisOutageTest {
                 .until(() -> Fixtures.publishedConfig(redis, config.redisPrefix()).orElse(null),
                         c -> c != null && c.server(NS + "/during").isPresent());
         await().atMost(Duration.ofSeconds(10)).until(() -> restored.version().equals(configMap(client).version()));
+
+        // The health subscription came back too: a broker report is mirrored without waiting for a resync.
+        RedisNames names = new RedisNames(config.redisPrefix());
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500)).until(() -> {
+            redis.value(String.class).set(names.healthKey(NS + "/during"),
+                    "{\"state\":\"Ready\",\"tools\":3,\"message\":\"ok\",\"since\":1760000000000}");
+            redis.pubsub(String.class).publish(names.healthChangedChannel(), NS + "/during");
+            MCPServer s = Fixtures.get(client, NS, "during");
+            return s.getStatus().isTrue(MCPServerStatus.READY) && Integer.valueOf(3).equals(s.getStatus().getTools());
+        });
     }
 
     private GatewayConfig configMap(KubernetesClient client) {
