@@ -1,0 +1,81 @@
+package dev.manifold.controller.config;
+
+import dev.manifold.contracts.PrefixMode;
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/** Every setting of the controller-service, under {@code manifold.controller}. */
+@ConfigMapping(prefix = "manifold.controller")
+public interface ControllerConfig {
+
+    /** Namespace of the ConfigMap {@code manifold-config}; defaults to the namespace the controller runs in. */
+    Optional<String> namespace();
+
+    /** Name of the ConfigMap holding the published GatewayConfig. */
+    @WithDefault("manifold-config")
+    String configMapName();
+
+    /** Key prefix of every Redis key and channel, so several installs can share one Redis. */
+    @WithDefault("manifold")
+    String redisPrefix();
+
+    /** How the broker names aggregated tools; decides whether {@code toolPrefix} is required (always) or optional. */
+    @WithDefault("always")
+    String prefixMode();
+
+    /** Quiet time after an MCPServer change before the config is rebuilt, so a burst of changes publishes once. */
+    @WithDefault("200ms")
+    Duration publishDebounce();
+
+    /**
+     * How often the published config is compared with the ConfigMap and Redis (rewritten only if they drifted)
+     * and every MCPServer is re-reconciled to re-read its health; pub/sub is only a hint.
+     */
+    @WithDefault("5m")
+    Duration resyncInterval();
+
+    /**
+     * Watch the HTTPRoutes and Services that {@code targetRef}s name, so a change re-resolves the URL at once.
+     * Turn off when the Gateway API CRDs are not installed; targets are then re-resolved on every resync.
+     */
+    @WithDefault("true")
+    boolean watchTargets();
+
+    /** DNS domain of the cluster, used to build Service URLs. */
+    @WithDefault("cluster.local")
+    String clusterDomain();
+
+    /** Pod labels ({@code k=v,k=v}) of the proxy-runner; the workload NetworkPolicy admits these pods. */
+    @WithDefault("app.kubernetes.io/name=manifold-proxy-runner")
+    String proxyRunnerLabels();
+
+    /** Pod labels ({@code k=v,k=v}) of the broker; the workload NetworkPolicy admits these pods. */
+    @WithDefault("app.kubernetes.io/name=manifold-broker")
+    String brokerLabels();
+
+    /** Parses a {@code k=v,k=v} label list into a sorted map. */
+    static Map<String, String> labels(String list) {
+        Map<String, String> labels = new TreeMap<>();
+        for (String pair : list.split(",")) {
+            if (pair.isBlank()) {
+                continue;
+            }
+            int eq = pair.indexOf('=');
+            if (eq < 1) {
+                throw new IllegalArgumentException("label '" + pair + "' must be key=value");
+            }
+            labels.put(pair.substring(0, eq).trim(), pair.substring(eq + 1).trim());
+        }
+        return labels;
+    }
+
+    /** The prefix mode as the contracts type. */
+    default PrefixMode mode() {
+        return PrefixMode.fromWire(prefixMode());
+    }
+}

@@ -1,0 +1,95 @@
+package dev.manifold.controller;
+
+import dev.manifold.contracts.GatewayConfig;
+import dev.manifold.controller.api.v1alpha1.MCPServer;
+import dev.manifold.controller.api.v1alpha1.MCPServerStatus;
+import dev.manifold.controller.api.v1alpha1.WorkloadSpec;
+import dev.manifold.controller.config.ControllerConfig;
+import dev.manifold.controller.reconciler.ConditionReasons;
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.quarkus.redis.datasource.RedisDataSource;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.kubernetes.client.KubernetesServer;
+import io.quarkus.test.kubernetes.client.KubernetesTestServer;
+import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
+import jakarta.inject.Inject;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Specs the API server may let through (the mock server does not validate): each gets a clear Accepted=False
+ * message, is never published, and the operator keeps serving other servers.
+ */
+@QuarkusTest
+@WithKubernetesTestServer(crud = true)
+@QuarkusTestResource(UniqueRedisPrefix.class)
+class BadInputTest {
+
+    private static final String NS = "badinput";
+
+    @KubernetesTestServer
+    KubernetesServer server;
+    @Inject
+    ControllerConfig config;
+    @Inject
+    RedisDataSource redis;
+
+    @Test
+    void badSpecsGetAClearMessageAreNeverPublishedAndDoNotStopTheOperator() {
+        KubernetesClient client = server.getClient();
+        MCPServer both = Fixtures.urlServer(NS, "both", "both_", "http://both.example/mcp");
+        WorkloadSpec w = new WorkloadSpec();
+        w.setImage("ghcr.io/example/mcp:1");
+        both.getSpec().setWorkload(w);
+        client.resource(both).create();
+        client.resource(Fixtures.urlServer(NS, "bad-prefix", "Bad-Prefix!", "http://bad.example/mcp")).create();
+        client.resource(Fixtures.urlServer(NS, "no-prefix", null, "http://noprefix.example/mcp")).create();
+        client.resource(Fixtures.routeServer(NS, "no-target", "missing_", "no-such-route")).create();
+        client.resource(Fixtures.urlServer(NS, "bad-url", "badurl_", "ftp://files.example/mcp")).create();
+
+        assertRejected(client, "both", ConditionReasons.INVALID_SPEC,
+                "exactly one of spec.targetRef, spec.url or spec.workload must be set, found 2");
+        assertRejected(client, "bad-prefix", ConditionReasons.INVALID_SPEC,
+                "spec.toolPrefix 'Bad-Prefix!' must match ^[a-z0-9][a-z0-9_]*$");
+        assertRejected(client, "no-prefix", ConditionReasons.INVALID_SPEC,
+                "spec.toolPrefix is required because the gateway's prefixMode is always");
+        assertRejected(client, "no-target", "TargetNotFound", "HTTPRoute badinput/no-such-route does not exist");
+        assertRejected(client, "bad-url", ConditionReasons.INVALID_SPEC, "must be an http or https URL");
+
+        // The operator still works: a good server next to them is published, the bad ones are not.
+        client.resource(Fixtures.urlServer(NS, "good", "good_", "http://good.example/mcp")).create();
+        GatewayConfig published = await().atMost(Duration.ofSeconds(30))
+                .until(() -> Fixtures.publishedConfig(redis, config.redisPrefix()).orElse(null),
+                        c -> c != null && c.server(NS + "/good").isPresent());
+        for (String name : new String[] {"both", "bad-prefix", "no-prefix", "no-target", "bad-url"}) {
+            assertTrue(published.server(NS + "/" + name).isEmpty(), name + " must not be published");
+        }
+        assertNull(client.resources(StatefulSet.class).inNamespace(NS).withName("both").get(),
+                "an invalid workload spec must not start pods");
+
+        // Creating the missing target makes the server acceptable without touching the MCPServer.
+        Fixtures.routeToService(client, NS, "no-such-route", "late-backend", 8000);
+        await().atMost(Duration.ofSeconds(30)).until(() -> Fixtures.accepted(client, NS, "no-target"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> Fixtures.publishedConfig(redis, config.redisPrefix())
+                .flatMap(c -> c.server(NS + "/no-target")).map(e -> e.url())
+                .filter("http://late-backend.badinput.svc.cluster.local:8000/mcp"::equals).isPresent());
+    }
+
+    private void assertRejected(KubernetesClient client, String name, String reason, String messagePart) {
+        Condition c = await().atMost(Duration.ofSeconds(30))
+                .until(() -> Fixtures.condition(client, NS, name, MCPServerStatus.ACCEPTED).orElse(null), x -> x != null);
+        assertEquals("False", c.getStatus(), name);
+        assertEquals(reason, c.getReason(), name);
+        assertTrue(c.getMessage().contains(messagePart), name + ": " + c.getMessage());
+        assertEquals("False", Fixtures.condition(client, NS, name, MCPServerStatus.READY).orElseThrow().getStatus());
+    }
+}
