@@ -240,7 +240,13 @@ public class SessionRouter {
                 })
                 .onComplete(ar -> picker.released(route, pod))
                 .onSuccess(answer -> afterInitialize(ex, route, message, body, answer))
-                .onFailure(failure -> ex.backendFailed(failure));
+                .onFailure(failure -> {
+                    if (failure instanceof BackendUnreachableException) {
+                        ex.noReadyPod(route); // every pod tried refused: none is actually ready
+                    } else {
+                        ex.backendFailed(failure);
+                    }
+                });
     }
 
     private void afterInitialize(Exchange ex, Route route, JsonObject message, Buffer body, Answer answer) {
