@@ -162,10 +162,7 @@ public class SessionRouter {
                 return;
             }
             if (declared > maxBody) {
-                ex.ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
-                ex.error(413, null, JsonRpcErrors.INVALID_REQUEST,
-                        "Request body of " + declared + " bytes exceeds the limit of " + maxBody + " bytes",
-                        ProxyOutcome.BAD_REQUEST);
+                ex.tooLarge("Request body of " + declared + " bytes exceeds the limit of " + maxBody + " bytes");
                 return;
             }
         }
@@ -177,9 +174,7 @@ public class SessionRouter {
             }
             if (body.length() + chunk.length() > maxBody) {
                 tooLarge[0] = true;
-                ex.ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
-                ex.error(413, null, JsonRpcErrors.INVALID_REQUEST,
-                        "Request body exceeds the limit of " + maxBody + " bytes", ProxyOutcome.BAD_REQUEST);
+                ex.tooLarge("Request body exceeds the limit of " + maxBody + " bytes");
                 return;
             }
             body.appendBuffer(chunk);
@@ -599,6 +594,19 @@ public class SessionRouter {
                         .end(JsonRpcErrors.body(id == null ? rpcId : id, code, message));
             }
             done(outcome);
+        }
+
+        /** 413, then the connection is closed: the rest of the body is never read. */
+        void tooLarge(String message) {
+            HttpServerResponse out = ctx.response();
+            if (!out.ended() && !out.closed() && !out.headWritten()) {
+                out.setStatusCode(413)
+                        .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+                        .putHeader(HttpHeaders.CONNECTION, "close")
+                        .end(JsonRpcErrors.body(null, JsonRpcErrors.INVALID_REQUEST, message))
+                        .onComplete(v -> ctx.request().connection().close());
+            }
+            done(ProxyOutcome.BAD_REQUEST);
         }
 
         void sessionNotFound() {
