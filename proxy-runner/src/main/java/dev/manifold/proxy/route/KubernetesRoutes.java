@@ -132,6 +132,10 @@ public class KubernetesRoutes {
                 next = GatewayConfigCodec.parse(r.toString().getBytes(StandardCharsets.UTF_8));
                 from = "redis";
             }
+        } catch (dev.manifold.contracts.ConfigValidationException e) {
+            report("the GatewayConfig in " + names.configKey() + " is invalid, keeping the current routes: "
+                    + e.getMessage());
+            return;
         } catch (RuntimeException e) {
             LOG.debugf("Reading %s from Redis failed (%s); trying the ConfigMap", names.configKey(), e.toString());
         }
