@@ -28,7 +28,8 @@ final class Fleet implements AutoCloseable {
     Fleet(String testName, int podCount) {
         ItPaths.serverEverything();
         ItPaths.proxyJar();
-        logDir = ItPaths.logDir(testName);
+        // A fresh directory per run: pod logs are evidence (sessions each pod initialized), never mixed across runs.
+        logDir = ItPaths.logDir(testName + "/" + redisPrefix);
         int port = ItPaths.freePort();
         StringBuilder hosts = new StringBuilder();
         StringBuilder routes = new StringBuilder("routes:\n  - server: demo/echo\n    pods:\n");

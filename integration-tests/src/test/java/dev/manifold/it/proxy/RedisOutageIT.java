@@ -15,7 +15,7 @@ class RedisOutageIT {
 
     @Test
     void cachedSessionsFlowAndNewSessionsGet503FastWhileRedisIsDown() {
-        try (PrivateRedis redis = new PrivateRedis(ItPaths.logDir("redis-outage")).start();
+        try (PrivateRedis redis = new PrivateRedis(ItPaths.logDir("redis-outage/redis-" + System.nanoTime())).start();
              Fleet fleet = new Fleet("redis-outage", 2).redisPort(redis.port)) {
             ProxyProcess proxy = fleet.startProxy("proxy");
             List<String> sessions = new ArrayList<>();

@@ -189,6 +189,16 @@ public class SessionRouter {
     }
 
     private void post(Exchange ex, Route route, String sid, boolean stateless, Buffer body) {
+        if (sid != null) {
+            // Follow-ups are not parsed (the pod validates them): only rule out what cannot be JSON-RPC at all.
+            if (!looksLikeJson(body)) {
+                ex.error(400, null, JsonRpcErrors.PARSE_ERROR,
+                        "Parse error: the body must be a JSON-RPC message (a JSON object or array)", ProxyOutcome.BAD_REQUEST);
+                return;
+            }
+            followUp(ex, route, sid, body);
+            return;
+        }
         Object message;
         try {
             message = body.length() == 0 ? null : Json.decodeValue(body);
@@ -201,9 +211,7 @@ public class SessionRouter {
             return;
         }
         ex.rpcId = message instanceof JsonObject o ? o.getValue("id") : null;
-        if (sid != null) {
-            followUp(ex, route, sid, body);
-        } else if (!stateless && message instanceof JsonObject o && "initialize".equals(o.getString("method"))) {
+        if (!stateless && message instanceof JsonObject o && "initialize".equals(o.getString("method"))) {
             initialize(ex, route, body, o);
         } else {
             // No session: the stateless protocol, or a backend that does not use sessions.
@@ -271,50 +279,71 @@ public class SessionRouter {
 
     // ---------------------------------------------------------------- follow-ups
 
+    private static boolean looksLikeJson(Buffer body) {
+        for (int i = 0; i < body.length(); i++) {
+            byte b = body.getByte(i);
+            if (b == '{' || b == '[') {
+                return true;
+            }
+            if (b != ' ' && b != '\t' && b != '\r' && b != '\n') {
+                return false;
+            }
+        }
+        return false;
+    }
+
     private void followUp(Exchange ex, Route route, String sid, Buffer body) {
+        SessionRecord cached = sessions.fresh(sid);
+        if (cached != null) {
+            followUp(ex, route, cached, body); // the common case: no store operation, no thread hop
+            return;
+        }
         onContext(sessions.find(sid)).onComplete(ar -> {
             if (ar.failed()) {
                 ex.storeUnavailable(ar.cause());
                 return;
             }
-            SessionRecord record = ar.result();
-            if (record == null || !record.serverId().equals(route.serverId())) {
-                ex.sessionNotFound();
-                return;
-            }
-            PodTarget pod = route.pod(record.pod()).orElse(null);
-            if (pod == null) {
-                replayThenRetry(ex, route, record, body, ReinitReason.POD_GONE);
-                return;
-            }
-            send(pod, ex.ctx.request().method(), ex.forwardHeaders(record.backendSid()), copy(body))
-                    .onSuccess(resp -> {
-                        if (resp.statusCode() == 404) {
-                            resp.body().onComplete(ignored ->
-                                    replayThenRetry(ex, route, record, body, ReinitReason.SESSION_NOT_FOUND));
-                        } else if (resp.statusCode() == 400) {
-                            // Some servers (server-everything, the SDK examples) answer 400 instead of 404 for a
-                            // session they do not know; their error names the session. Anything else passes through.
-                            resp.body().onComplete(read -> {
-                                if (read.succeeded() && mentionsUnknownSession(read.result())) {
-                                    replayThenRetry(ex, route, record, body, ReinitReason.SESSION_NOT_FOUND);
-                                } else {
-                                    ex.buffered(resp, read.succeeded() ? read.result() : Buffer.buffer());
-                                }
-                            });
-                        } else {
-                            ex.stream(resp, record.sid(), ProxyOutcome.FORWARDED);
-                        }
-                    })
-                    .onFailure(failure -> {
-                        if (failure instanceof BackendUnreachableException) {
-                            picker.connectFailed(pod);
-                            replayThenRetry(ex, route, record, body, ReinitReason.CONNECT_FAILED);
-                        } else {
-                            ex.backendFailed(failure);
-                        }
-                    });
+            followUp(ex, route, ar.result(), body);
         });
+    }
+
+    private void followUp(Exchange ex, Route route, SessionRecord record, Buffer body) {
+        if (record == null || !record.serverId().equals(route.serverId())) {
+            ex.sessionNotFound();
+            return;
+        }
+        PodTarget pod = route.pod(record.pod()).orElse(null);
+        if (pod == null) {
+            replayThenRetry(ex, route, record, body, ReinitReason.POD_GONE);
+            return;
+        }
+        send(pod, ex.ctx.request().method(), ex.forwardHeaders(record.backendSid()), copy(body))
+                .onSuccess(resp -> {
+                    if (resp.statusCode() == 404) {
+                        resp.body().onComplete(ignored ->
+                                replayThenRetry(ex, route, record, body, ReinitReason.SESSION_NOT_FOUND));
+                    } else if (resp.statusCode() == 400) {
+                        // Some servers (server-everything, the SDK examples) answer 400 instead of 404 for a
+                        // session they do not know; their error names the session. Anything else passes through.
+                        resp.body().onComplete(read -> {
+                            if (read.succeeded() && mentionsUnknownSession(read.result())) {
+                                replayThenRetry(ex, route, record, body, ReinitReason.SESSION_NOT_FOUND);
+                            } else {
+                                ex.buffered(resp, read.succeeded() ? read.result() : Buffer.buffer());
+                            }
+                        });
+                    } else {
+                        ex.stream(resp, record.sid(), ProxyOutcome.FORWARDED);
+                    }
+                })
+                .onFailure(failure -> {
+                    if (failure instanceof BackendUnreachableException) {
+                        picker.connectFailed(pod);
+                        replayThenRetry(ex, route, record, body, ReinitReason.CONNECT_FAILED);
+                    } else {
+                        ex.backendFailed(failure);
+                    }
+                });
     }
 
     private void replayThenRetry(Exchange ex, Route route, SessionRecord stale, Buffer body, ReinitReason reason) {

@@ -113,6 +113,12 @@ public class Sessions {
         return store;
     }
 
+    /** The cached record when it was confirmed within the refresh interval, else null (no store operation). */
+    public SessionRecord fresh(String sid) {
+        Cached cached = cache.getIfPresent(sid);
+        return cached != null && System.nanoTime() - cached.confirmedAt < refreshNanos ? cached.record : null;
+    }
+
     /**
      * The session, from the cache when it is fresh, otherwise with one GETEX. Null when the session does not exist.
      * Fails with {@link StoreUnavailableException} only when the store is down and the session is not cached.
