@@ -189,6 +189,7 @@ public class SessionRouter {
     }
 
     private void post(Exchange ex, Route route, String sid, boolean stateless, Buffer body) {
+        ex.body = body;
         if (sid != null) {
             // Follow-ups are not parsed (the pod validates them): only rule out what cannot be JSON-RPC at all.
             if (!looksLikeJson(body)) {
@@ -543,6 +544,8 @@ public class SessionRouter {
         final long start;
         String server;
         Object rpcId;
+        /** The request body, kept so an error answer can echo the JSON-RPC id (parsed only on that path). */
+        Buffer body;
         boolean recorded;
 
         Exchange(RoutingContext ctx, long start) {
@@ -620,7 +623,7 @@ public class SessionRouter {
             if (!out.ended() && !out.closed() && !out.headWritten()) {
                 out.setStatusCode(status)
                         .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-                        .end(JsonRpcErrors.body(id == null ? rpcId : id, code, message));
+                        .end(JsonRpcErrors.body(id != null ? id : requestId(), code, message));
             }
             done(outcome);
         }
@@ -636,6 +639,18 @@ public class SessionRouter {
                         .onComplete(v -> ctx.request().connection().close());
             }
             done(ProxyOutcome.BAD_REQUEST);
+        }
+
+        private Object requestId() {
+            if (rpcId == null && body != null && body.length() > 0) {
+                try {
+                    Object message = Json.decodeValue(body);
+                    rpcId = message instanceof JsonObject o ? o.getValue("id") : null;
+                } catch (DecodeException e) {
+                    return null;
+                }
+            }
+            return rpcId;
         }
 
         void sessionNotFound() {

@@ -66,9 +66,23 @@ public class PodPicker {
         return Optional.of(load(route, first) <= load(route, second) ? first : second);
     }
 
-    /** Any ready pod, for stateless requests: the same two-choice rule over in-flight requests. */
+    /**
+     * Any ready pod, for requests without a session (stateless protocol): uniformly at random among the pods not
+     * recently refusing connections. Session counts say nothing about stateless load, so they are not used.
+     */
     public Optional<PodTarget> pickAny(Route route) {
-        return pick(route, null);
+        List<PodTarget> candidates = new ArrayList<>(route.readyPods().size());
+        long now = System.nanoTime();
+        for (PodTarget pod : route.readyPods()) {
+            if (!ejected(pod, now)) {
+                candidates.add(pod);
+            }
+        }
+        if (candidates.isEmpty()) {
+            candidates.addAll(route.readyPods());
+        }
+        return candidates.isEmpty() ? Optional.empty()
+                : Optional.of(candidates.get(ThreadLocalRandom.current().nextInt(candidates.size())));
     }
 
     /** Counts a session being opened on the pod until {@link #released} (so concurrent initializes spread too). */
