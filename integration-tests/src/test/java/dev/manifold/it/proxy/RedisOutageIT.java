@@ -1,0 +1,55 @@
+package dev.manifold.it.proxy;
+
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** When Redis is gone, cached sessions keep flowing, new sessions fail fast, readiness says so, and all recovers. */
+class RedisOutageIT {
+
+    @Test
+    void cachedSessionsFlowAndNewSessionsGet503FastWhileRedisIsDown() {
+        try (PrivateRedis redis = new PrivateRedis(ItPaths.logDir("redis-outage/redis-" + System.nanoTime())).start();
+             Fleet fleet = new Fleet("redis-outage", 2).redisPort(redis.port)) {
+            ProxyProcess proxy = fleet.startProxy("proxy");
+            List<String> sessions = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                String sid = McpClient.openSession(proxy.mcpUrl());
+                assertEquals("Echo: before", McpClient.echo(proxy.mcpUrl(), sid, "before"));
+                sessions.add(sid);
+            }
+
+            redis.stop();
+
+            await("readiness reports the store DOWN").atMost(Duration.ofSeconds(30))
+                    .until(() -> proxy.readyStatus() == 503);
+            assertTrue(proxy.readyBody().contains("session-store"), proxy.readyBody());
+            for (String sid : sessions) {
+                assertEquals("Echo: during", McpClient.echo(proxy.mcpUrl(), sid, "during"));
+            }
+            for (int i = 0; i < 3; i++) {
+                McpClient.Answer init = McpClient.post(proxy.mcpUrl(), null, McpClient.initializeBody());
+                assertEquals(503, init.status(), init.body());
+                assertEquals("1", init.retryAfter());
+                assertTrue(init.millis() < 1000, "new session took " + init.millis() + " ms to be refused");
+            }
+
+            redis.start();
+
+            await("readiness UP again").atMost(Duration.ofSeconds(30)).until(() -> proxy.readyStatus() == 200);
+            String fresh = McpClient.openSession(proxy.mcpUrl());
+            assertEquals("Echo: after", McpClient.echo(proxy.mcpUrl(), fresh, "after"));
+            for (String sid : sessions) {
+                assertEquals("Echo: after", McpClient.echo(proxy.mcpUrl(), sid, "after"));
+            }
+            // The restarted proxy-runner-independent truth: the new session is in Redis.
+            assertEquals("1", redis.cli("EXISTS", fleet.redisPrefix + ":proxy:session:" + fresh));
+        }
+    }
+}

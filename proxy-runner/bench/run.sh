@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# Benchmark: the same fast MCP-shaped backend measured directly, through nginx (plain reverse proxy) and through the
+# proxy-runner, in one run, on loopback only. Prints req/s, p50, p99 and the ratios against nginx, the Redis
+# operations per proxied request and the memory per 10k sessions. Bounded: about 1.5 minutes.
+#
+#   ./mvnw -B -pl proxy-runner -am package -DskipTests && proxy-runner/bench/run.sh
+#
+# Needs: nginx and wrk (Debian packages), redis-server reachable at $REDIS (default 127.0.0.1:6379), Java 17.
+# Env: DURATION (default 10s per target), CONNECTIONS (32), THREADS (2), SESSIONS_SECONDS (4),
+#      PROXY_JAVA_OPTS (extra JVM options for the proxy-runner, e.g. -Dquarkus.vertx.event-loops-pool-size=2).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+JAR="$ROOT/proxy-runner/target/quarkus-app/quarkus-run.jar"
+DURATION="${DURATION:-10s}"
+CONNECTIONS="${CONNECTIONS:-32}"
+THREADS="${THREADS:-2}"
+SESSIONS_SECONDS="${SESSIONS_SECONDS:-4}"
+REDIS_HOST="${REDIS_HOST:-127.0.0.1}"
+REDIS_PORT="${REDIS_PORT:-6379}"
+PREFIX="bench-proxy-$$"
+WORK="$(mktemp -d /tmp/manifold-proxy-bench.XXXXXX)"
+PIDS=()
+
+[ -f "$JAR" ] || { echo "Build first: ./mvnw -B -pl proxy-runner -am package -DskipTests" >&2; exit 1; }
+command -v nginx >/dev/null && command -v wrk >/dev/null || { echo "Install nginx and wrk: apt-get install -y nginx wrk" >&2; exit 1; }
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  [ -f "$WORK/backend.pid" ] && kill "$(cat "$WORK/backend.pid")" 2>/dev/null || true
+  [ -f "$WORK/front.pid" ] && kill "$(cat "$WORK/front.pid")" 2>/dev/null || true
+  redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" --scan --pattern "$PREFIX:*" | xargs -r -n 500 redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" DEL >/dev/null || true
+}
+trap cleanup EXIT
+
+BACKEND_PORT=$(free_port); NGINX_PORT=$(free_port); PROXY_PORT=$(free_port)
+
+# The fast backend: nginx answering a JSON-RPC result with a session id, like a stateful MCP server would.
+write_nginx() { # name body
+  mkdir -p "$WORK/$1"
+  cat > "$WORK/$1/nginx.conf" <<CONF
+worker_processes 1;
+pid $WORK/$1.pid;
+error_log $WORK/$1/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $WORK/$1/body; proxy_temp_path $WORK/$1/proxy;
+  fastcgi_temp_path $WORK/$1/fcgi; uwsgi_temp_path $WORK/$1/uwsgi; scgi_temp_path $WORK/$1/scgi;
+  $2
+}
+CONF
+}
+write_nginx backend "server { listen 127.0.0.1:$BACKEND_PORT; keepalive_requests 1000000;
+    location /mcp { default_type application/json; add_header Mcp-Session-Id bench-backend-session;
+      return 200 '{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"content\":[{\"type\":\"text\",\"text\":\"ok\"}]}}'; } }"
+write_nginx front "upstream backend { server 127.0.0.1:$BACKEND_PORT; keepalive 64; }
+  server { listen 127.0.0.1:$NGINX_PORT; keepalive_requests 1000000;
+    location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection \"\"; proxy_buffering off; } }"
+nginx -p "$WORK/backend" -c "$WORK/backend/nginx.conf"
+nginx -p "$WORK/front" -c "$WORK/front/nginx.conf"
+
+cat > "$WORK/routes.yaml" <<YAML
+routes:
+  - server: bench/echo
+    pods:
+      - { name: echo-0, url: "http://127.0.0.1:$BACKEND_PORT/mcp" }
+YAML
+java -Xmx512m ${PROXY_JAVA_OPTS:-} -Dquarkus.http.port=$PROXY_PORT -Dquarkus.http.host=127.0.0.1 \
+  -Dmanifold.proxy.routes-file="$WORK/routes.yaml" -Dmanifold.proxy.redis-prefix=$PREFIX \
+  -Dquarkus.redis.hosts=redis://$REDIS_HOST:$REDIS_PORT -jar "$JAR" > "$WORK/proxy.log" 2>&1 &
+PROXY_PID=$!; PIDS+=($PROXY_PID)
+for _ in $(seq 1 150); do curl -sf "http://127.0.0.1:$PROXY_PORT/q/health/ready" >/dev/null && break; sleep 0.2; done
+
+INIT='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"bench","version":"1"}}}'
+SID=$(curl -s -D - -o /dev/null -X POST "http://127.0.0.1:$PROXY_PORT/bench/echo/mcp" -H 'content-type: application/json' \
+  -H 'accept: application/json, text/event-stream' -d "$INIT" | awk 'tolower($1)=="mcp-session-id:" {print $2}' | tr -d '\r')
+[ -n "$SID" ] || { echo "could not open a session through the proxy-runner; see $WORK/proxy.log" >&2; exit 1; }
+
+cat > "$WORK/call.lua" <<LUA
+wrk.method = "POST"
+wrk.body = '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"echo","arguments":{"message":"hi"}}}'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Accept"] = "application/json, text/event-stream"
+wrk.headers["Mcp-Session-Id"] = "$SID"
+wrk.headers["MCP-Protocol-Version"] = "2025-06-18"
+LUA
+cat > "$WORK/init.lua" <<LUA
+wrk.method = "POST"
+wrk.body = '$INIT'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Accept"] = "application/json, text/event-stream"
+LUA
+
+redis_ops() { curl -s "http://127.0.0.1:$PROXY_PORT/q/metrics" | awk '/^manifold_proxy_redis_ops_total/ {s+=$2} END {printf "%d", s}'; }
+to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us$/,"",v); print v/1000 } else if (v ~ /ms$/) { sub(/ms$/,"",v); print v+0 } else if (v ~ /s$/) { sub(/s$/,"",v); print v*1000 } else print v }'; }
+run() { # label url -> "label rps p50ms p99ms requests"
+  local out; out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$WORK/call.lua" "$2")
+  echo "$out" > "$WORK/wrk-$1.txt"
+  local rps p50 p99 reqs errs
+  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+  p50=$(to_ms "$(echo "$out" | awk '$1=="50%" {print $2}')")
+  p99=$(to_ms "$(echo "$out" | awk '$1=="99%" {print $2}')")
+  reqs=$(echo "$out" | awk '/requests in/ {print $1}')
+  errs=$(echo "$out" | awk '/Non-2xx/ {print $4}')
+  echo "$1 $rps $p50 $p99 $reqs ${errs:-0}"
+}
+
+# Warm the JIT of the proxy-runner (and nginx's caches) before measuring.
+wrk -t"$THREADS" -c"$CONNECTIONS" -d5s -s "$WORK/call.lua" "http://127.0.0.1:$PROXY_PORT/bench/echo/mcp" >/dev/null
+
+DIRECT=$(run direct "http://127.0.0.1:$BACKEND_PORT/mcp")
+NGINX=$(run nginx "http://127.0.0.1:$NGINX_PORT/mcp")
+OPS_BEFORE=$(redis_ops)
+PROXY=$(run proxy-runner "http://127.0.0.1:$PROXY_PORT/bench/echo/mcp")
+OPS_AFTER=$(redis_ops)
+
+# Memory per 10k sessions: heap after full GC, before and after opening as many sessions as wrk manages.
+heap_used() { jcmd "$PROXY_PID" GC.run >/dev/null; sleep 1; jcmd "$PROXY_PID" GC.heap_info | awk '/used/ {for (i=1;i<=NF;i++) if ($i=="used") {v=$(i+1); sub(/K,?/,"",v); print v*1024; exit}}'; }
+sessions_active() { curl -s "http://127.0.0.1:$PROXY_PORT/q/metrics" | awk '/^manifold_proxy_sessions_active/ {s+=$2} END {printf "%d", s}'; }
+HEAP0=$(heap_used); S0=$(sessions_active)
+wrk -t"$THREADS" -c"$CONNECTIONS" -d"${SESSIONS_SECONDS}s" -s "$WORK/init.lua" "http://127.0.0.1:$PROXY_PORT/bench/echo/mcp" > "$WORK/wrk-init.txt"
+HEAP1=$(heap_used); S1=$(sessions_active)
+SAMPLE=$(redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" --scan --pattern "$PREFIX:proxy:session:*" | head -200 || true)
+REDIS_BYTES=$(for k in $SAMPLE; do redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" MEMORY USAGE "$k"; done | awk '{s+=$1; n++} END {if (n) printf "%d", s/n; else print 0}')
+
+echo
+echo "manifold proxy-runner benchmark ($(date -u +%FT%TZ), $(nproc) cores, wrk -t$THREADS -c$CONNECTIONS -d$DURATION, loopback)"
+printf '%-14s %12s %10s %10s %10s %12s %12s\n' target req/s p50_ms p99_ms non2xx rps_vs_nginx p99_vs_nginx
+NG_RPS=$(echo "$NGINX" | awk '{print $2}'); NG_P99=$(echo "$NGINX" | awk '{print $4}')
+for row in "$DIRECT" "$NGINX" "$PROXY"; do
+  echo "$row" | awk -v nr="$NG_RPS" -v np="$NG_P99" '{printf "%-14s %12.0f %10.3f %10.3f %10d %11.2fx %11.2fx\n", $1, $2, $3, $4, $6, $2/nr, $4/np}'
+done
+PROXY_REQS=$(echo "$PROXY" | awk '{print $5}')
+awk -v a="$OPS_BEFORE" -v b="$OPS_AFTER" -v n="$PROXY_REQS" 'BEGIN {printf "redis ops per proxied follow-up request: %.5f (%d ops / %d requests)\n", (b-a)/n, b-a, n}'
+awk -v h0="$HEAP0" -v h1="$HEAP1" -v s0="$S0" -v s1="$S1" -v rb="$REDIS_BYTES" 'BEGIN {
+  n = s1 - s0; if (n <= 0) { print "memory per 10k sessions: no sessions opened"; exit }
+  printf "sessions opened for the memory probe: %d\n", n
+  printf "proxy-runner heap per 10k sessions: %.1f MiB (after full GC)\n", (h1-h0)/n*10000/1048576
+  printf "redis memory per 10k sessions: %.1f MiB (MEMORY USAGE, mean of sampled keys x 10k)\n", rb*10000/1048576 }'
+echo "raw wrk output and logs: $WORK"

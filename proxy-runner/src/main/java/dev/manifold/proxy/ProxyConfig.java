@@ -1,0 +1,100 @@
+package dev.manifold.proxy;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * Every setting of the proxy-runner, prefix {@code manifold.proxy}. Standalone mode is selected by setting
+ * {@link #routesFile()}; without it the proxy-runner runs in Kubernetes mode.
+ */
+@ConfigMapping(prefix = "manifold.proxy")
+public interface ProxyConfig {
+
+    /** Where sessions are kept. */
+    enum SessionStoreKind {
+        /** Redis: sessions survive restarts and are shared by replicas (required for more than one replica). */
+        REDIS,
+        /** Process memory: for a single standalone replica; sessions die with the process. */
+        MEMORY
+    }
+
+    /**
+     * Standalone mode: a YAML file listing routes and their pods (env {@code MANIFOLD_PROXY_ROUTES_FILE}). When
+     * absent the proxy-runner reads the published GatewayConfig and EndpointSlices (Kubernetes mode).
+     */
+    Optional<Path> routesFile();
+
+    /** How often the routes file is checked for changes; a changed, valid file replaces the routes without dropping sessions. */
+    @WithDefault("2s")
+    Duration routesReloadInterval();
+
+    /** Session store: {@code redis} or {@code memory}. */
+    @WithDefault("redis")
+    SessionStoreKind sessionStore();
+
+    /** Redis key prefix shared with the other Manifold services ({@code <prefix>:proxy:session:<sid>} etc.). */
+    @WithDefault("manifold")
+    String redisPrefix();
+
+    /** Sliding idle lifetime of a session: every use extends it (GETEX) up to this long. */
+    @WithDefault("2h")
+    Duration sessionTtl();
+
+    /**
+     * A locally cached session is used without any Redis operation while it was confirmed within this interval;
+     * after that the next request refreshes it with one GETEX (which also slides the TTL).
+     */
+    @WithDefault("60s")
+    Duration sessionRefreshInterval();
+
+    /** Maximum number of sessions kept in the local cache. */
+    @WithDefault("200000")
+    long sessionCacheSize();
+
+    /** Upper bound for one Redis operation; past it the request fails with 503 instead of waiting. */
+    @WithDefault("500ms")
+    Duration redisTimeout();
+
+    /** Largest accepted request body; larger bodies get 413. */
+    @WithDefault("4M")
+    io.quarkus.runtime.configuration.MemorySize maxBodySize();
+
+    /** TCP connect timeout to a pod; a failed connect counts as pod loss. */
+    @WithDefault("2s")
+    Duration connectTimeout();
+
+    /** Time to wait for a pod's response headers (not for the body: streams may stay open for hours). */
+    @WithDefault("60s")
+    Duration responseTimeout();
+
+    /** After a failed connect a pod is not picked for new sessions for this long. */
+    @WithDefault("5s")
+    Duration podEjection();
+
+    /** Maximum pooled connections per pod. */
+    @WithDefault("200")
+    int maxConnectionsPerPod();
+
+    /** Kubernetes mode: how often the GatewayConfig is re-read even without a change notification. */
+    @WithDefault("60s")
+    Duration configResync();
+
+    /** Kubernetes mode: namespace of the ConfigMap holding the GatewayConfig (fallback when Redis has none). */
+    Optional<String> configMapNamespace();
+
+    /** Kubernetes mode: name of the ConfigMap holding the GatewayConfig. */
+    @WithDefault("manifold-config")
+    String configMapName();
+
+    /** Kubernetes mode: key inside the ConfigMap holding the GatewayConfig JSON. */
+    @WithDefault("config.json")
+    String configMapKey();
+
+    /** Kubernetes mode: DNS suffix of the cluster, used to build pod addresses {@code <host>.<svc>.<ns>.svc.<suffix>}. */
+    @WithDefault("cluster.local")
+    String clusterDomain();
+}

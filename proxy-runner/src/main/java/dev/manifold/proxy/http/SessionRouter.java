@@ -1,0 +1,686 @@
+package dev.manifold.proxy.http;
+
+import dev.manifold.contracts.SessionRecord;
+import dev.manifold.proxy.ProxyConfig;
+import dev.manifold.proxy.http.ProxyMetrics.ReinitReason;
+import dev.manifold.proxy.route.PodPicker;
+import dev.manifold.proxy.route.PodTarget;
+import dev.manifold.proxy.route.Route;
+import dev.manifold.proxy.route.RouteTable;
+import dev.manifold.proxy.session.SessionIds;
+import dev.manifold.proxy.session.Sessions;
+import dev.manifold.proxy.session.StoreUnavailableException;
+import io.quarkus.runtime.ShutdownEvent;
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.Json;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import org.jboss.logging.Logger;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Serves {@code /{namespace}/{name}/mcp}: pins each MCP session to one pod, forwards follow-ups to that pod with
+ * the pod's own session id, streams responses (SSE included) without buffering, and re-initializes a session on
+ * another ready pod when its pod is lost. Owns no state of its own beyond in-flight replays: sessions live in
+ * {@link Sessions}, routes in {@link RouteTable}. Never blocks an event loop and never forwards a request to a pod
+ * outside the route's ready set.
+ */
+@ApplicationScoped
+public class SessionRouter {
+
+    private static final Logger LOG = Logger.getLogger(SessionRouter.class);
+
+    static final String SESSION_HEADER = "Mcp-Session-Id";
+    static final String PROTOCOL_HEADER = "MCP-Protocol-Version";
+    /** The stateless protocol revision: no session, any ready pod. */
+    static final String STATELESS_PROTOCOL = "2026-07-28";
+    private static final String RETRY_AFTER_SECONDS = "1";
+
+    private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "proxy-authenticate",
+            "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "host", "content-length",
+            "mcp-session-id");
+
+    private final ProxyConfig config;
+    private final RouteTable routes;
+    private final Sessions sessions;
+    private final PodPicker picker;
+    private final ProxyMetrics metrics;
+    private final Vertx vertx;
+    private final long maxBody;
+    private final Map<String, Future<SessionRecord>> replays = new ConcurrentHashMap<>();
+    private HttpClient client;
+
+    public SessionRouter(ProxyConfig config, RouteTable routes, Sessions sessions, PodPicker picker,
+                         ProxyMetrics metrics, Vertx vertx) {
+        this.config = config;
+        this.routes = routes;
+        this.sessions = sessions;
+        this.picker = picker;
+        this.metrics = metrics;
+        this.vertx = vertx;
+        this.maxBody = config.maxBodySize().asLongValue();
+    }
+
+    void register(@Observes Router router) {
+        client = vertx.createHttpClient(new HttpClientOptions()
+                .setConnectTimeout((int) config.connectTimeout().toMillis())
+                .setMaxPoolSize(config.maxConnectionsPerPod())
+                .setKeepAlive(true)
+                .setTryUseCompression(false));
+        router.route().pathRegex("^/([^/]+)/([^/]+)/mcp$").handler(this::handle);
+    }
+
+    void stop(@Observes ShutdownEvent event) {
+        if (client != null) {
+            client.close();
+        }
+    }
+
+    // ---------------------------------------------------------------- entry
+
+    private void handle(RoutingContext ctx) {
+        Exchange ex = new Exchange(ctx, System.nanoTime());
+        String serverId = ctx.pathParam("param0") + "/" + ctx.pathParam("param1");
+        Route route = routes.route(serverId).orElse(null);
+        if (route == null) {
+            ex.server = ProxyMetrics.UNROUTED;
+            ex.error(404, null, JsonRpcErrors.INVALID_REQUEST,
+                    "No MCP server is routed at /" + serverId + "/mcp", ProxyOutcome.UNKNOWN_ROUTE);
+            return;
+        }
+        ex.server = serverId;
+        HttpServerRequest req = ctx.request();
+        HttpMethod method = req.method();
+        if (method != HttpMethod.POST && method != HttpMethod.GET && method != HttpMethod.DELETE) {
+            ctx.response().putHeader(HttpHeaders.ALLOW, "GET, POST, DELETE");
+            ex.error(405, null, JsonRpcErrors.INVALID_REQUEST, "Method " + method + " is not allowed",
+                    ProxyOutcome.BAD_REQUEST);
+            return;
+        }
+        String sid = req.getHeader(SESSION_HEADER);
+        if (sid != null && !SessionIds.wellFormed(sid)) {
+            ex.error(400, null, JsonRpcErrors.INVALID_REQUEST,
+                    "Malformed Mcp-Session-Id header: not a session id issued by this gateway", ProxyOutcome.BAD_REQUEST);
+            return;
+        }
+        boolean stateless = sid == null && STATELESS_PROTOCOL.equals(req.getHeader(PROTOCOL_HEADER));
+        if (method == HttpMethod.POST) {
+            readBody(ex, body -> post(ex, route, sid, stateless, body));
+        } else if (sid == null) {
+            if (method == HttpMethod.GET && stateless) {
+                forwardStateless(ex, route, null);
+            } else {
+                ex.error(400, null, JsonRpcErrors.INVALID_REQUEST,
+                        method + " requires the Mcp-Session-Id header", ProxyOutcome.BAD_REQUEST);
+            }
+        } else if (method == HttpMethod.DELETE) {
+            req.resume();
+            delete(ex, route, sid);
+        } else {
+            req.resume();
+            followUp(ex, route, sid, null);
+        }
+    }
+
+    private void readBody(Exchange ex, java.util.function.Consumer<Buffer> then) {
+        HttpServerRequest req = ex.ctx.request();
+        String length = req.getHeader(HttpHeaders.CONTENT_LENGTH);
+        if (length != null) {
+            long declared;
+            try {
+                declared = Long.parseLong(length.trim());
+            } catch (NumberFormatException e) {
+                declared = -1;
+            }
+            if (declared < 0) {
+                ex.error(400, null, JsonRpcErrors.INVALID_REQUEST, "Invalid Content-Length", ProxyOutcome.BAD_REQUEST);
+                return;
+            }
+            if (declared > maxBody) {
+                ex.tooLarge("Request body of " + declared + " bytes exceeds the limit of " + maxBody + " bytes");
+                return;
+            }
+        }
+        Buffer body = Buffer.buffer();
+        boolean[] tooLarge = {false};
+        req.handler(chunk -> {
+            if (tooLarge[0]) {
+                return;
+            }
+            if (body.length() + chunk.length() > maxBody) {
+                tooLarge[0] = true;
+                ex.tooLarge("Request body exceeds the limit of " + maxBody + " bytes");
+                return;
+            }
+            body.appendBuffer(chunk);
+        });
+        req.exceptionHandler(t -> LOG.debugf("Client request failed while reading: %s", t.toString()));
+        req.endHandler(v -> {
+            if (!tooLarge[0]) {
+                then.accept(body);
+            }
+        });
+        req.resume();
+    }
+
+    private void post(Exchange ex, Route route, String sid, boolean stateless, Buffer body) {
+        ex.body = body;
+        if (sid != null) {
+            // Follow-ups are not parsed (the pod validates them): only rule out what cannot be JSON-RPC at all.
+            if (!looksLikeJson(body)) {
+                ex.error(400, null, JsonRpcErrors.PARSE_ERROR,
+                        "Parse error: the body must be a JSON-RPC message (a JSON object or array)", ProxyOutcome.BAD_REQUEST);
+                return;
+            }
+            followUp(ex, route, sid, body);
+            return;
+        }
+        Object message;
+        try {
+            message = body.length() == 0 ? null : Json.decodeValue(body);
+        } catch (DecodeException e) {
+            message = null;
+        }
+        if (!(message instanceof JsonObject) && !(message instanceof JsonArray)) {
+            ex.error(400, null, JsonRpcErrors.PARSE_ERROR,
+                    "Parse error: the body must be a JSON-RPC message (a JSON object or array)", ProxyOutcome.BAD_REQUEST);
+            return;
+        }
+        ex.rpcId = message instanceof JsonObject o ? o.getValue("id") : null;
+        if (!stateless && message instanceof JsonObject o && "initialize".equals(o.getString("method"))) {
+            initialize(ex, route, body, o);
+        } else {
+            // No session: the stateless protocol, or a backend that does not use sessions.
+            forwardStateless(ex, route, body);
+        }
+    }
+
+    // ---------------------------------------------------------------- initialize
+
+    private void initialize(Exchange ex, Route route, Buffer body, JsonObject message) {
+        PodTarget pod = picker.pick(route, null).orElse(null);
+        if (pod == null) {
+            ex.noReadyPod(route);
+            return;
+        }
+        picker.reserve(route, pod);
+        send(pod, HttpMethod.POST, ex.forwardHeaders(null), body.copy())
+                .map(resp -> new Answer(pod, resp))
+                .recover(failure -> {
+                    if (failure instanceof BackendUnreachableException) {
+                        picker.connectFailed(pod);
+                        PodTarget other = picker.pick(route, pod.name()).orElse(null);
+                        if (other != null && !other.name().equals(pod.name())) {
+                            return send(other, HttpMethod.POST, ex.forwardHeaders(null), body.copy())
+                                    .map(resp -> new Answer(other, resp));
+                        }
+                    }
+                    return Future.failedFuture(failure);
+                })
+                .onComplete(ar -> picker.released(route, pod))
+                .onSuccess(answer -> afterInitialize(ex, route, message, body, answer))
+                .onFailure(failure -> {
+                    if (failure instanceof BackendUnreachableException) {
+                        ex.noReadyPod(route); // every pod tried refused: none is actually ready
+                    } else {
+                        ex.backendFailed(failure);
+                    }
+                });
+    }
+
+    private void afterInitialize(Exchange ex, Route route, JsonObject message, Buffer body, Answer answer) {
+        HttpClientResponse resp = answer.response;
+        String backendSid = resp.getHeader(SESSION_HEADER);
+        if (resp.statusCode() / 100 != 2 || backendSid == null) {
+            // Refused, or a backend without sessions: pass through untouched, nothing to pin.
+            ex.stream(resp, null, ProxyOutcome.FORWARDED);
+            return;
+        }
+        resp.pause();
+        JsonObject params = message.getJsonObject("params");
+        String protocol = params == null ? null : params.getString("protocolVersion");
+        SessionRecord record = new SessionRecord(SessionIds.mint(), route.serverId(), answer.pod.name(),
+                answer.pod.url().toString(), backendSid, body.toString(StandardCharsets.UTF_8), protocol,
+                SessionRecord.ANONYMOUS, System.currentTimeMillis());
+        onContext(sessions.create(record)).onComplete(ar -> {
+            if (ar.succeeded() && ar.result()) {
+                ex.stream(resp, record.sid(), ProxyOutcome.FORWARDED);
+                return;
+            }
+            resp.request().reset();
+            closeBackendSession(answer.pod, backendSid, ex.ctx.request().getHeader(PROTOCOL_HEADER));
+            ex.storeUnavailable(ar.failed() ? ar.cause() : new StoreUnavailableException("session id collision"));
+        });
+    }
+
+    // ---------------------------------------------------------------- follow-ups
+
+    private static boolean looksLikeJson(Buffer body) {
+        for (int i = 0; i < body.length(); i++) {
+            byte b = body.getByte(i);
+            if (b == '{' || b == '[') {
+                return true;
+            }
+            if (b != ' ' && b != '\t' && b != '\r' && b != '\n') {
+                return false;
+            }
+        }
+        return false;
+    }
+
+    private void followUp(Exchange ex, Route route, String sid, Buffer body) {
+        SessionRecord cached = sessions.fresh(sid);
+        if (cached != null) {
+            followUp(ex, route, cached, body); // the common case: no store operation, no thread hop
+            return;
+        }
+        onContext(sessions.find(sid)).onComplete(ar -> {
+            if (ar.failed()) {
+                ex.storeUnavailable(ar.cause());
+                return;
+            }
+            followUp(ex, route, ar.result(), body);
+        });
+    }
+
+    private void followUp(Exchange ex, Route route, SessionRecord record, Buffer body) {
+        if (record == null || !record.serverId().equals(route.serverId())) {
+            ex.sessionNotFound();
+            return;
+        }
+        PodTarget pod = route.pod(record.pod()).orElse(null);
+        if (pod == null) {
+            replayThenRetry(ex, route, record, body, ReinitReason.POD_GONE);
+            return;
+        }
+        send(pod, ex.ctx.request().method(), ex.forwardHeaders(record.backendSid()), copy(body))
+                .onSuccess(resp -> {
+                    if (resp.statusCode() == 404) {
+                        resp.body().onComplete(ignored ->
+                                replayThenRetry(ex, route, record, body, ReinitReason.SESSION_NOT_FOUND));
+                    } else if (resp.statusCode() == 400) {
+                        // Some servers (server-everything, the SDK examples) answer 400 instead of 404 for a
+                        // session they do not know; their error names the session. Anything else passes through.
+                        resp.body().onComplete(read -> {
+                            if (read.succeeded() && mentionsUnknownSession(read.result())) {
+                                replayThenRetry(ex, route, record, body, ReinitReason.SESSION_NOT_FOUND);
+                            } else {
+                                ex.buffered(resp, read.succeeded() ? read.result() : Buffer.buffer());
+                            }
+                        });
+                    } else {
+                        ex.stream(resp, record.sid(), ProxyOutcome.FORWARDED);
+                    }
+                })
+                .onFailure(failure -> {
+                    if (failure instanceof BackendUnreachableException) {
+                        picker.connectFailed(pod);
+                        replayThenRetry(ex, route, record, body, ReinitReason.CONNECT_FAILED);
+                    } else {
+                        ex.backendFailed(failure);
+                    }
+                });
+    }
+
+    private void replayThenRetry(Exchange ex, Route route, SessionRecord stale, Buffer body, ReinitReason reason) {
+        replay(route, stale, reason, ex.ctx.request().getHeader(PROTOCOL_HEADER)).onComplete(ar -> {
+            if (ar.failed()) {
+                if (ar.cause() instanceof NoReadyPodException) {
+                    ex.noReadyPod(route);
+                } else if (ar.cause() instanceof StoreUnavailableException) {
+                    ex.storeUnavailable(ar.cause());
+                } else {
+                    LOG.debugf("Re-initializing session on %s failed: %s", route.serverId(), ar.cause().toString());
+                    ex.sessionNotFound();
+                }
+                return;
+            }
+            SessionRecord record = ar.result();
+            PodTarget pod = route.pod(record.pod()).orElse(null);
+            if (pod == null) {
+                ex.sessionNotFound();
+                return;
+            }
+            send(pod, ex.ctx.request().method(), ex.forwardHeaders(record.backendSid()), copy(body))
+                    .onSuccess(resp -> ex.stream(resp, record.sid(), ProxyOutcome.REINITIALIZED))
+                    .onFailure(ex::backendFailed);
+        });
+    }
+
+    /**
+     * Re-creates the session on a ready pod: replays the stored initialize and {@code notifications/initialized},
+     * then re-pins the record (SET XX, so a deleted session stays deleted). Concurrent requests of one session
+     * share one replay.
+     */
+    private Future<SessionRecord> replay(Route route, SessionRecord stale, ReinitReason reason, String protocolHeader) {
+        Promise<SessionRecord> promise = Promise.promise();
+        Future<SessionRecord> existing = replays.putIfAbsent(stale.sid(), promise.future());
+        if (existing != null) {
+            return existing;
+        }
+        promise.future().onComplete(ar -> replays.remove(stale.sid(), promise.future()));
+        onContext(sessions.reread(stale.sid())).compose(current -> {
+            if (current == null) {
+                return Future.failedFuture(new IllegalStateException("session was deleted"));
+            }
+            if (!current.backendSid().equals(stale.backendSid()) && route.pod(current.pod()).isPresent()) {
+                return Future.succeededFuture(current); // another replica already re-pinned it
+            }
+            PodTarget pod = picker.pick(route, current.pod()).orElse(null);
+            if (pod == null) {
+                return Future.failedFuture(new NoReadyPodException());
+            }
+            picker.reserve(route, pod);
+            String protocol = protocolHeader != null ? protocolHeader : current.protocolVersion();
+            return reinitializeOn(pod, current, protocol)
+                    .compose(newSid -> onContext(sessions.repin(current.repinned(pod.name(), pod.url().toString(), newSid)))
+                            .compose(updated -> updated
+                                    ? Future.succeededFuture(current.repinned(pod.name(), pod.url().toString(), newSid))
+                                    : Future.failedFuture(new IllegalStateException("session was deleted during replay"))))
+                    .onComplete(ar -> picker.released(route, pod))
+                    .onSuccess(r -> metrics.reinitialized(route.serverId(), reason));
+        }, failure -> Future.failedFuture(failure)).onComplete(promise);
+        return promise.future();
+    }
+
+    private Future<String> reinitializeOn(PodTarget pod, SessionRecord record, String protocol) {
+        MultiMap headers = MultiMap.caseInsensitiveMultiMap()
+                .add(HttpHeaders.CONTENT_TYPE, "application/json")
+                .add(HttpHeaders.ACCEPT, "application/json, text/event-stream");
+        return send(pod, HttpMethod.POST, headers, Buffer.buffer(record.initialize())).compose(resp -> {
+            String newSid = resp.getHeader(SESSION_HEADER);
+            return resp.body().compose(ignored -> {
+                if (resp.statusCode() / 100 != 2 || newSid == null) {
+                    return Future.failedFuture(new IllegalStateException(
+                            "replayed initialize answered " + resp.statusCode() + " on " + pod.name()));
+                }
+                MultiMap notify = MultiMap.caseInsensitiveMultiMap().addAll(headers).add(SESSION_HEADER, newSid);
+                if (protocol != null) {
+                    notify.add(PROTOCOL_HEADER, protocol);
+                }
+                return send(pod, HttpMethod.POST, notify,
+                        Buffer.buffer("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}"))
+                        .compose(r -> r.body().compose(b -> r.statusCode() / 100 == 2 ? Future.succeededFuture(newSid)
+                                : Future.failedFuture(new IllegalStateException(
+                                "notifications/initialized answered " + r.statusCode()))));
+            });
+        });
+    }
+
+    // ---------------------------------------------------------------- stateless and delete
+
+    private void forwardStateless(Exchange ex, Route route, Buffer body) {
+        PodTarget pod = picker.pickAny(route).orElse(null);
+        if (pod == null) {
+            ex.noReadyPod(route);
+            return;
+        }
+        send(pod, ex.ctx.request().method(), ex.forwardHeaders(null), copy(body))
+                .onSuccess(resp -> ex.stream(resp, null, ProxyOutcome.FORWARDED))
+                .onFailure(failure -> {
+                    if (failure instanceof BackendUnreachableException) {
+                        picker.connectFailed(pod);
+                    }
+                    ex.backendFailed(failure);
+                });
+    }
+
+    private void delete(Exchange ex, Route route, String sid) {
+        onContext(sessions.find(sid)).onComplete(ar -> {
+            if (ar.failed()) {
+                ex.storeUnavailable(ar.cause());
+                return;
+            }
+            SessionRecord record = ar.result();
+            if (record == null || !record.serverId().equals(route.serverId())) {
+                ex.sessionNotFound();
+                return;
+            }
+            PodTarget pod = route.pod(record.pod()).orElse(null);
+            Future<Integer> backend = pod == null ? Future.succeededFuture(200)
+                    : send(pod, HttpMethod.DELETE, ex.forwardHeaders(record.backendSid()), null)
+                    .compose(resp -> resp.body().map(b -> resp.statusCode()))
+                    .otherwise(200);
+            backend.compose(status -> onContext(sessions.delete(sid)).map(v -> status)).onComplete(done -> {
+                if (done.failed()) {
+                    ex.storeUnavailable(done.cause());
+                    return;
+                }
+                int status = done.result() / 100 == 2 ? done.result() : 200;
+                ex.ctx.response().setStatusCode(status).end();
+                ex.done(ProxyOutcome.FORWARDED);
+            });
+        });
+    }
+
+    private void closeBackendSession(PodTarget pod, String backendSid, String protocol) {
+        MultiMap headers = MultiMap.caseInsensitiveMultiMap().add(SESSION_HEADER, backendSid);
+        if (protocol != null) {
+            headers.add(PROTOCOL_HEADER, protocol);
+        }
+        send(pod, HttpMethod.DELETE, headers, null).onSuccess(resp -> resp.body());
+    }
+
+    // ---------------------------------------------------------------- transport
+
+    /**
+     * Sends one request to a pod and completes with its response as soon as the headers arrive (the body is not
+     * read). A connection that cannot be established fails with {@link BackendUnreachableException}.
+     */
+    private Future<HttpClientResponse> send(PodTarget pod, HttpMethod method, MultiMap headers, Buffer body) {
+        RequestOptions options = new RequestOptions()
+                .setMethod(method)
+                .setHost(pod.host())
+                .setPort(pod.port())
+                .setSsl(pod.tls())
+                .setURI(pod.requestUri())
+                .setHeaders(headers);
+        return client.request(options)
+                .recover(failure -> Future.failedFuture(new BackendUnreachableException(pod.name(), failure)))
+                .compose(request -> {
+                    long timer = vertx.setTimer(config.responseTimeout().toMillis(), id -> request.reset());
+                    Future<HttpClientResponse> response = body == null ? request.send() : request.send(body);
+                    return response.andThen(ar -> vertx.cancelTimer(timer));
+                });
+    }
+
+    private static boolean mentionsUnknownSession(Buffer body) {
+        if (body.length() > 65536) {
+            return false;
+        }
+        String text = body.toString(StandardCharsets.UTF_8).toLowerCase(Locale.ROOT);
+        return text.contains("session") && (text.contains("no valid session") || text.contains("not found")
+                || text.contains("unknown session") || text.contains("invalid session"));
+    }
+
+    private static Buffer copy(Buffer body) {
+        return body == null ? null : body.copy();
+    }
+
+    private static <T> Future<T> onContext(Uni<T> uni) {
+        Context context = Vertx.currentContext();
+        return Future.fromCompletionStage(uni.subscribeAsCompletionStage(), context);
+    }
+
+    private record Answer(PodTarget pod, HttpClientResponse response) {
+    }
+
+    private static final class NoReadyPodException extends RuntimeException {
+        NoReadyPodException() {
+            super("no ready pod", null, false, false);
+        }
+    }
+
+    // ---------------------------------------------------------------- one client exchange
+
+    /** One client request/response: writes exactly one answer and records exactly one metric. */
+    private final class Exchange {
+        final RoutingContext ctx;
+        final long start;
+        String server;
+        Object rpcId;
+        /** The request body, kept so an error answer can echo the JSON-RPC id (parsed only on that path). */
+        Buffer body;
+        boolean recorded;
+
+        Exchange(RoutingContext ctx, long start) {
+            this.ctx = ctx;
+            this.start = start;
+        }
+
+        MultiMap forwardHeaders(String backendSid) {
+            MultiMap out = MultiMap.caseInsensitiveMultiMap();
+            for (Map.Entry<String, String> h : ctx.request().headers()) {
+                if (!HOP_BY_HOP.contains(h.getKey().toLowerCase(Locale.ROOT))) {
+                    out.add(h.getKey(), h.getValue());
+                }
+            }
+            if (backendSid != null) {
+                out.set(SESSION_HEADER, backendSid);
+            }
+            return out;
+        }
+
+        /** Streams the pod's response to the client as it arrives, with our session id in place of the pod's. */
+        void stream(HttpClientResponse resp, String sid, ProxyOutcome outcome) {
+            HttpServerResponse out = ctx.response();
+            if (out.ended() || out.closed()) {
+                resp.request().reset();
+                return;
+            }
+            out.setStatusCode(resp.statusCode());
+            String length = null;
+            for (Map.Entry<String, String> h : resp.headers()) {
+                String name = h.getKey().toLowerCase(Locale.ROOT);
+                if (name.equals("content-length")) {
+                    length = h.getValue();
+                } else if (!HOP_BY_HOP.contains(name)) {
+                    out.headers().add(h.getKey(), h.getValue());
+                }
+            }
+            if (sid != null && resp.getHeader(SESSION_HEADER) != null) {
+                out.putHeader(SESSION_HEADER, sid);
+            }
+            if (length != null) {
+                out.putHeader(HttpHeaders.CONTENT_LENGTH, length);
+            } else {
+                out.setChunked(true);
+            }
+            out.closeHandler(v -> resp.request().reset());
+            done(outcome);
+            // Send the head now: an SSE stream may not carry its first event for a long time.
+            out.writeHead();
+            resp.pipe().endOnFailure(false).to(out).onFailure(t -> {
+                if (!out.closed()) {
+                    ctx.request().connection().close();
+                }
+            });
+        }
+
+        /** Sends a pod response whose body was already read. */
+        void buffered(HttpClientResponse resp, Buffer body) {
+            HttpServerResponse out = ctx.response();
+            if (out.ended() || out.closed()) {
+                return;
+            }
+            out.setStatusCode(resp.statusCode());
+            for (Map.Entry<String, String> h : resp.headers()) {
+                if (!HOP_BY_HOP.contains(h.getKey().toLowerCase(Locale.ROOT))) {
+                    out.headers().add(h.getKey(), h.getValue());
+                }
+            }
+            done(ProxyOutcome.FORWARDED);
+            out.end(body);
+        }
+
+        void error(int status, Object id, int code, String message, ProxyOutcome outcome) {
+            HttpServerResponse out = ctx.response();
+            if (!out.ended() && !out.closed() && !out.headWritten()) {
+                out.setStatusCode(status)
+                        .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+                        .end(JsonRpcErrors.body(id != null ? id : requestId(), code, message));
+            }
+            done(outcome);
+        }
+
+        /** 413, then the connection is closed: the rest of the body is never read. */
+        void tooLarge(String message) {
+            HttpServerResponse out = ctx.response();
+            if (!out.ended() && !out.closed() && !out.headWritten()) {
+                out.setStatusCode(413)
+                        .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+                        .putHeader(HttpHeaders.CONNECTION, "close")
+                        .end(JsonRpcErrors.body(null, JsonRpcErrors.INVALID_REQUEST, message))
+                        .onComplete(v -> ctx.request().connection().close());
+            }
+            done(ProxyOutcome.BAD_REQUEST);
+        }
+
+        private Object requestId() {
+            if (rpcId == null && body != null && body.length() > 0) {
+                try {
+                    Object message = Json.decodeValue(body);
+                    rpcId = message instanceof JsonObject o ? o.getValue("id") : null;
+                } catch (DecodeException e) {
+                    return null;
+                }
+            }
+            return rpcId;
+        }
+
+        void sessionNotFound() {
+            error(404, null, JsonRpcErrors.SESSION_NOT_FOUND, "Session not found", ProxyOutcome.SESSION_NOT_FOUND);
+        }
+
+        void noReadyPod(Route route) {
+            ctx.response().putHeader(HttpHeaders.RETRY_AFTER, RETRY_AFTER_SECONDS);
+            error(503, null, JsonRpcErrors.SERVER_ERROR, "No ready pod for " + route.serverId(),
+                    ProxyOutcome.NO_READY_POD);
+        }
+
+        void storeUnavailable(Throwable cause) {
+            LOG.debugf("Session store unavailable: %s", cause.toString());
+            ctx.response().putHeader(HttpHeaders.RETRY_AFTER, RETRY_AFTER_SECONDS);
+            error(503, null, JsonRpcErrors.SERVER_ERROR, "Session store unavailable, retry shortly",
+                    ProxyOutcome.STORE_UNAVAILABLE);
+        }
+
+        void backendFailed(Throwable cause) {
+            LOG.debugf("Backend failed for %s: %s", server, cause.toString());
+            error(502, null, JsonRpcErrors.SERVER_ERROR, "The MCP server pod could not be reached",
+                    ProxyOutcome.BACKEND_UNREACHABLE);
+        }
+
+        void done(ProxyOutcome outcome) {
+            if (!recorded) {
+                recorded = true;
+                metrics.request(server, outcome, start);
+            }
+        }
+    }
+}

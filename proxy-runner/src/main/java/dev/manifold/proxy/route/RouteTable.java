@@ -1,0 +1,37 @@
+package dev.manifold.proxy.route;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * The routes currently served, swapped atomically by whichever source owns them (routes file or Kubernetes).
+ * Replacing the table never touches sessions: a session whose pod is still listed keeps flowing, one whose pod
+ * left is re-initialized on its next request.
+ */
+@ApplicationScoped
+public class RouteTable {
+
+    private final AtomicReference<Map<String, Route>> routes = new AtomicReference<>(Map.of());
+    private volatile boolean loaded;
+
+    public Optional<Route> route(String serverId) {
+        return Optional.ofNullable(routes.get().get(serverId));
+    }
+
+    public Map<String, Route> all() {
+        return routes.get();
+    }
+
+    public void replace(Map<String, Route> next) {
+        routes.set(Map.copyOf(next));
+        loaded = true;
+    }
+
+    /** Whether any source has supplied routes yet (readiness). */
+    public boolean loaded() {
+        return loaded;
+    }
+}

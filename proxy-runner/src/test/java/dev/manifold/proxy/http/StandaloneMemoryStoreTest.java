@@ -1,0 +1,100 @@
+package dev.manifold.proxy.http;
+
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.response.Response;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Standalone mode with the memory store, against two in-process pods that report what they received: the pod's
+ * own session id is hidden behind ours, follow-ups and DELETE reach the pinned pod with the pod's id, and
+ * stateless 2026-07-28 requests go to any pod without creating a session.
+ */
+@QuarkusTest
+@QuarkusTestResource(value = FakePods.class, restrictToAnnotatedClass = true)
+class StandaloneMemoryStoreTest {
+
+    private static final String INIT = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":"
+            + "{\"protocolVersion\":\"2025-06-18\",\"capabilities\":{},\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}}";
+
+    @BeforeEach
+    void forget() {
+        FakePods.SEEN.clear();
+    }
+
+    private static Response post(String sid, String protocol, String body) {
+        var spec = given().contentType("application/json").accept("application/json, text/event-stream");
+        if (sid != null) {
+            spec = spec.header("Mcp-Session-Id", sid);
+        }
+        if (protocol != null) {
+            spec = spec.header("MCP-Protocol-Version", protocol);
+        }
+        return spec.body(body).post("/demo/fake/mcp");
+    }
+
+    @Test
+    void followUpsAndDeleteReachThePinnedPodWithItsOwnSessionId() {
+        Response init = post(null, null, INIT);
+        init.then().statusCode(200);
+        String sid = init.header("Mcp-Session-Id");
+        assertTrue(sid.matches("[A-Za-z0-9_-]{32}"), sid);
+        FakePods.Seen initialized = FakePods.SEEN.poll();
+        String pod = initialized.pod();
+
+        for (int i = 0; i < 5; i++) {
+            post(sid, "2025-06-18", "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\"}").then().statusCode(200)
+                    .body("result.pod", equalTo(pod));
+        }
+        List<FakePods.Seen> followUps = List.copyOf(FakePods.SEEN);
+        assertEquals(5, followUps.size());
+        for (FakePods.Seen seen : followUps) {
+            assertEquals(pod, seen.pod());
+            assertTrue(seen.sessionId().startsWith(pod + "-"), "the pod must see its own session id: " + seen);
+            assertNotEquals(sid, seen.sessionId());
+        }
+
+        FakePods.SEEN.clear();
+        given().header("Mcp-Session-Id", sid).delete("/demo/fake/mcp").then().statusCode(200);
+        FakePods.Seen deleted = FakePods.SEEN.poll();
+        assertEquals("DELETE", deleted.method());
+        assertEquals(pod, deleted.pod());
+        post(sid, "2025-06-18", "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"ping\"}").then().statusCode(404)
+                .body("error.code", equalTo(-32001)).body("id", equalTo(3));
+    }
+
+    @Test
+    void statelessRequestsGoToAnyPodWithoutASession() {
+        for (int i = 0; i < 40; i++) {
+            Response r = post(null, "2026-07-28", "{\"jsonrpc\":\"2.0\",\"id\":" + i + ",\"method\":\"tools/list\"}");
+            r.then().statusCode(200);
+            assertNull(r.header("Mcp-Session-Id"));
+        }
+        Set<String> pods = FakePods.SEEN.stream().map(FakePods.Seen::pod).collect(Collectors.toSet());
+        assertEquals(Set.of("fake-0", "fake-1"), pods, "stateless requests should use every ready pod");
+        assertTrue(FakePods.SEEN.stream().allMatch(s -> s.sessionId() == null && "2026-07-28".equals(s.protocol())));
+    }
+
+    @Test
+    void metricsAndReadinessUseTheDocumentedNames() {
+        post(null, null, INIT).then().statusCode(200);
+        given().get("/q/health/ready").then().statusCode(200)
+                .body("checks.find { it.name == 'session-store' }.data.store", equalTo("memory"));
+        String metrics = given().get("/q/metrics").asString();
+        assertTrue(metrics.contains("manifold_proxy_requests_total{outcome=\"forwarded\",server=\"demo/fake\"}"), metrics);
+        assertTrue(metrics.contains("manifold_proxy_sessions_active{server=\"demo/fake\"}"), metrics);
+        assertTrue(metrics.contains("manifold_proxy_request_seconds_count"), metrics);
+    }
+}
