@@ -43,7 +43,7 @@ public class LateBackends implements QuarkusTestResourceLifecycleManager {
                 "manifold.broker.config-file", file.toString(),
                 "manifold.broker.probe-interval", "1s",
                 "manifold.broker.backoff-max", "30s", // capped at the probe interval by the broker
-                "manifold.broker.list-changed-coalesce", "2s");
+                "manifold.broker.list-changed-coalesce", "4s");
     }
 
     @Override
