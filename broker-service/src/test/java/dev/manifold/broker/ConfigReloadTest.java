@@ -97,9 +97,8 @@ class ConfigReloadTest {
         await().atMost(Duration.ofSeconds(20)).until(() -> !McpClient.initialize().toolNames().contains("gamma_ping_me"));
         int afterRemoval = gamma.requests();
         // three probe intervals (500 ms in tests) pass with no request reaching the removed server
-        await().pollDelay(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(5))
+        await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(5))
                 .until(() -> gamma.requests() == afterRemoval);
-        assertEquals(afterRemoval, gamma.requests());
     }
 
     static double metric(String series) {
