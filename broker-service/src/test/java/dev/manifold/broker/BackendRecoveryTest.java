@@ -163,4 +163,25 @@ class BackendRecoveryTest {
         client.call("steady_fresh", "new").then().statusCode(200)
                 .body("result.content[0].text", org.hamcrest.Matchers.equalTo("fresh from steady: new"));
     }
+
+    @Test
+    @Order(5)
+    void aRestartedBackendThatAnswers400ForUnknownSessionsIsReinitializedToo() {
+        McpClient client = McpClient.initialize();
+        client.call("steady_hold", "before").then().statusCode(200).body("result.isError", org.hamcrest.Matchers.equalTo(false));
+
+        LateBackends.steady.unknownSessionAs400(true); // like TypeScript-SDK servers
+        LateBackends.steady.stop();
+        // the old connections may hold the port for a moment: start as soon as it binds
+        await().atMost(Duration.ofSeconds(20)).ignoreExceptionsInstanceOf(IllegalStateException.class)
+                .until(() -> LateBackends.steady.start() != null);
+        // a probe may have caught it down; wait until it is served again, then use the old client session
+        await().atMost(Duration.ofSeconds(10)).until(() -> McpClient.initialize().toolNames().contains("steady_hold"));
+        try {
+            client.call("steady_hold", "after").then().statusCode(200)
+                    .body("result.content[0].text", org.hamcrest.Matchers.equalTo("hold from steady: after"));
+        } finally {
+            LateBackends.steady.unknownSessionAs400(false);
+        }
+    }
 }

@@ -154,7 +154,7 @@ public class BackendSupervisor {
         long max = Math.max(initial, Math.min(config.backoffMax().toMillis(), config.probeInterval().toMillis()));
         return TypedGuard.create(new TypeLiteral<Uni<Void>>() {
                 })
-                .withDescription("connect " + backend.id())
+                .withDescription("backend-connect") // a metric label: never per server
                 .withTimeout().duration(config.connectTimeout().toMillis(), ChronoUnit.MILLIS).done()
                 .withRetry()
                 .maxRetries(-1)
@@ -268,6 +268,7 @@ public class BackendSupervisor {
 
     private void relist(Backend backend, InitializedSession session) {
         listTools(backend.entry().url(), session.sessionId(), session.protocolVersion(), false)
+                .ifNoItem().after(config.connectTimeout()).fail()
                 .subscribe().with(tools -> {
                     if (backend.closed || !session.sessionId().equals(backend.discoverySessionId)) {
                         return;

@@ -40,6 +40,8 @@ public class McpHttpClient {
     private final ObjectMapper mapper;
     private final HttpClient pooled;
     private final HttpClient fresh;
+    /** Long-lived GET streams get their own client, so they never take the probes' and connects' pool slots. */
+    private final HttpClient streams;
 
     public McpHttpClient(Vertx vertx, ObjectMapper mapper, BrokerConfig config) {
         this.mapper = mapper;
@@ -53,12 +55,20 @@ public class McpHttpClient {
                         .setKeepAlive(false)
                         .setConnectTimeout(connectMillis),
                 new PoolOptions().setHttp1MaxSize(config.backendPoolSize()));
+        this.streams = vertx.createHttpClient(new HttpClientOptions()
+                        .setKeepAlive(false)
+                        .setConnectTimeout(connectMillis),
+                new PoolOptions().setHttp1MaxSize(4096));
+        this.deleteTimeoutMillis = connectMillis;
     }
+
+    private final long deleteTimeoutMillis;
 
     @PreDestroy
     void close() {
         pooled.close();
         fresh.close();
+        streams.close();
     }
 
     /**
@@ -132,7 +142,7 @@ public class McpHttpClient {
         if (protocolVersion != null) {
             options.putHeader(PROTOCOL_HEADER, protocolVersion);
         }
-        return Uni.createFrom().<Runnable>emitter(emitter -> fresh.request(options)
+        return Uni.createFrom().<Runnable>emitter(emitter -> streams.request(options)
                 .compose(request -> request.send().onSuccess(response -> {
                     String type = response.getHeader("Content-Type");
                     if (response.statusCode() != 200 || type == null || !type.toLowerCase().startsWith("text/event-stream")) {
@@ -167,6 +177,7 @@ public class McpHttpClient {
     /** Sends DELETE for a backend session; failures are ignored, the backend will expire it. */
     public Uni<Void> deleteSession(String url, String sessionId, String protocolVersion) {
         RequestOptions options = new RequestOptions().setMethod(HttpMethod.DELETE).setAbsoluteURI(url)
+                .setIdleTimeout(deleteTimeoutMillis)
                 .putHeader(SESSION_HEADER, sessionId);
         if (protocolVersion != null) {
             options.putHeader(PROTOCOL_HEADER, protocolVersion);
@@ -246,7 +257,11 @@ public class McpHttpClient {
                 return;
             }
             JsonNode msg = bytes.size() == 0 ? null : parseOrNull(bytes.toString(java.nio.charset.StandardCharsets.UTF_8));
-            if (msg != null && msg.isObject() && (msg.has("result") || msg.has("error"))) {
+            if (status == 400 && sentSessionId != null && namesUnknownSession(msg)) {
+                // TypeScript-SDK servers answer an unknown session with 400 "No valid session ID provided"
+                fail.accept(new BackendException(BackendException.Kind.SESSION_EXPIRED, status,
+                        url + " no longer knows session " + sentSessionId));
+            } else if (msg != null && msg.isObject() && (msg.has("result") || msg.has("error"))) {
                 complete.accept(new McpReply(status, sessionId, msg));
             } else if (status >= 500) {
                 fail.accept(new BackendException(BackendException.Kind.HTTP_ERROR, status, url + " answered HTTP " + status));
@@ -259,6 +274,15 @@ public class McpHttpClient {
                                 + " and no JSON-RPC response"));
             }
         });
+    }
+
+    /** A JSON-RPC error whose message is about the session (unknown, invalid, expired). */
+    private static boolean namesUnknownSession(JsonNode msg) {
+        if (msg == null || !msg.has("error")) {
+            return false;
+        }
+        String message = msg.path("error").path("message").asText("").toLowerCase(java.util.Locale.ROOT);
+        return message.contains("session");
     }
 
     private static boolean isResponseTo(JsonNode msg, JsonNode requestId) {

@@ -95,6 +95,10 @@ public interface BrokerConfig {
     @WithDefault("4M")
     io.quarkus.runtime.configuration.MemorySize maxRequestBody();
 
+    /** Most client sessions held in memory by one replica; the least recently used beyond it are dropped. */
+    @WithDefault("100000")
+    long maxSessions();
+
     /** A client session unused for this long is closed, with its backend sessions. */
     @WithDefault("2h")
     Duration sessionIdleTimeout();

@@ -7,6 +7,7 @@ import dev.manifold.broker.backend.BackendState;
 import dev.manifold.broker.backend.BackendSupervisor;
 import dev.manifold.broker.config.BrokerConfig;
 import dev.manifold.broker.config.RedisConfigSource;
+import dev.manifold.broker.redis.RedisChannels;
 import dev.manifold.contracts.RedisNames;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.quarkus.runtime.StartupEvent;
@@ -22,7 +23,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@code <prefix>:health-changed} (payload: the server id), only when the state or the served tool count
  * changes. The controller mirrors it into the MCPServer status. Runtime state only: it never touches config.
  * The value is JSON: {@code {"state":"Ready|Pending|Unhealthy|Quarantined","tools":N,"message":"...","since":ms}}.
- * A removed backend's key is deleted. Kubernetes mode only (standalone mode has no Redis).
+ * A removed backend's key is deleted. Everything is published again after each Redis (re)subscription.
+ * Kubernetes mode only (standalone mode has no Redis).
  */
 @ApplicationScoped
 public class HealthPublisher {
@@ -35,12 +37,18 @@ public class HealthPublisher {
     private final Map<String, String> lastPublished = new ConcurrentHashMap<>();
 
     public HealthPublisher(BackendSupervisor supervisor, ReactiveRedisDataSource redis, RedisConfigSource source,
-                           ObjectMapper mapper, BrokerConfig config) {
+                           ObjectMapper mapper, BrokerConfig config, RedisChannels channels) {
         this.redis = redis;
         this.source = source;
         this.mapper = mapper;
         this.names = new RedisNames(config.redisPrefix());
         supervisor.onHealthChanged(this::publish);
+        // After every (re)subscription, which includes Redis coming back: publish every backend's health again,
+        // so a write lost while Redis was away is not stale for good.
+        channels.onSubscribed(() -> {
+            lastPublished.clear();
+            supervisor.all().forEach(this::publish);
+        });
     }
 
     void init(@Observes StartupEvent event) {

@@ -42,9 +42,15 @@ public class RedisChannels {
         this.config = config;
     }
 
-    /** Registers a listener; call before {@link #start()}. */
-    public void on(String channel, Consumer<String> listener) {
+    /** Registers a listener; a channel added after the subscription started makes it re-subscribe. */
+    public synchronized void on(String channel, Consumer<String> listener) {
+        boolean newChannel = !listeners.containsKey(channel);
         listeners.computeIfAbsent(channel, c -> new CopyOnWriteArrayList<>()).add(listener);
+        if (newChannel && started && !stopped) {
+            cancelSubscription();
+            up = false;
+            subscribe();
+        }
     }
 
     /** Runs after every successful (re)subscription. */

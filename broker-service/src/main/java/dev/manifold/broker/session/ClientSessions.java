@@ -86,6 +86,7 @@ public class ClientSessions {
         this.shared = config.configFile().isEmpty();
         this.ttl = config.sessionTtl();
         this.sessions = Caffeine.newBuilder()
+                .maximumSize(config.maxSessions())
                 .expireAfterAccess(shared ? min(config.sessionIdleTimeout(), config.sessionTtl()) : config.sessionIdleTimeout())
                 .removalListener((String id, ClientSession session, RemovalCause cause) -> {
                     if (session == null || cause == RemovalCause.EXPLICIT || cause == RemovalCause.REPLACED) {
@@ -125,6 +126,11 @@ public class ClientSessions {
         return a.compareTo(b) <= 0 ? a : b;
     }
 
+
+    /** Eager: its session-evicted listener must be registered before the broker subscribes. */
+    void init(@Observes io.quarkus.runtime.StartupEvent event) {
+        // nothing to do; instantiation registers the listener
+    }
 
     void stop(@Observes ShutdownEvent event) {
         sessions.asMap().values().forEach(this::closeStream);
@@ -191,8 +197,8 @@ public class ClientSessions {
         redisOps.increment();
         redis.key(String.class).pexpire(names.brokerSessionKey(session.id()), ttl)
                 .subscribe().with(renewed -> {
-                    if (Boolean.FALSE.equals(renewed)) {
-                        sessions.invalidate(session.id()); // deleted elsewhere: never resurrect it
+                    if (Boolean.FALSE.equals(renewed) && sessions.asMap().remove(session.id(), session)) {
+                        closeStream(session); // deleted elsewhere: never resurrect it
                     }
                 }, failure -> session.touchedAt = 0);
     }

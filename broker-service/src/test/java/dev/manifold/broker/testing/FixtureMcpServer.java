@@ -36,6 +36,7 @@ public final class FixtureMcpServer implements AutoCloseable {
     private volatile HttpServer server;
     /** When set, every other ping is answered with HTTP 503, like a flapping backend. */
     private volatile boolean flapping;
+    private volatile boolean unknownSessionAs400;
     private final AtomicInteger pings = new AtomicInteger();
     private volatile int port;
 
@@ -88,6 +89,11 @@ public final class FixtureMcpServer implements AutoCloseable {
 
     public int port() {
         return port;
+    }
+
+    /** Answer an unknown session like TypeScript-SDK servers do: HTTP 400 "No valid session ID provided". */
+    public void unknownSessionAs400(boolean on) {
+        this.unknownSessionAs400 = on;
     }
 
     public void flapping(boolean on) {
@@ -170,8 +176,13 @@ public final class FixtureMcpServer implements AutoCloseable {
             return;
         }
         if (sid == null || !sessions.contains(sid)) {
-            request.response().setStatusCode(sid == null ? 400 : 404).putHeader("Content-Type", "application/json")
-                    .end("{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32001,\"message\":\"Session not found\"}}");
+            if (sid == null || unknownSessionAs400) {
+                request.response().setStatusCode(400).putHeader("Content-Type", "application/json")
+                        .end("{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32000,\"message\":\"Bad Request: No valid session ID provided\"}}");
+            } else {
+                request.response().setStatusCode(404).putHeader("Content-Type", "application/json")
+                        .end("{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32001,\"message\":\"Session not found\"}}");
+            }
             return;
         }
         if (!message.has("id")) {

@@ -81,6 +81,13 @@ class ScaleOutIT {
         assertTrue(onA.ok(), onA.toString());
         assertEquals("Echo: via a", onA.result().path("content").path(0).path("text").asText());
 
+        // A session deleted on one replica is gone on the other too, even though the other has it cached.
+        RawMcpSession doomed = RawMcpSession.initialize(b.mcpUrl());
+        assertTrue(doomed.call(a.mcpUrl(), "ev_echo", "{\"message\":\"cached on a\"}").ok());
+        assertEquals(200, doomed.delete(b.mcpUrl()));
+        await("a drops the deleted session").atMost(Duration.ofSeconds(5))
+                .until(() -> doomed.request(a.mcpUrl(), "ping", "{}").status() == 404);
+
         a.process().kill(); // kill -9: broker A gets no chance to hand anything over
         RawMcpSession.Reply afterKill = session.call(b.mcpUrl(), "ev_echo", "{\"message\":\"a is gone\"}");
         assertTrue(afterKill.ok(), afterKill.toString());

@@ -56,6 +56,20 @@ public final class RawMcpSession {
         }
     }
 
+    /** DELETE /mcp for this session; returns the HTTP status. */
+    public int delete(String mcpUrl) {
+        HttpRequest request = HttpRequest.newBuilder(URI.create(mcpUrl)).timeout(Duration.ofSeconds(30))
+                .header("Mcp-Session-Id", sessionId).DELETE().build();
+        try {
+            return HTTP.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
+        } catch (IOException e) {
+            throw new IllegalStateException("DELETE " + mcpUrl + " failed: " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
     /** tools/call with arguments given as JSON. */
     public Reply call(String mcpUrl, String tool, String argumentsJson) {
         return request(mcpUrl, "tools/call", "{\"name\":\"" + tool + "\",\"arguments\":" + argumentsJson + "}");
