@@ -593,8 +593,11 @@ public class SessionRouter {
             }
             out.closeHandler(v -> resp.request().reset());
             done(outcome);
-            // Send the head now: an SSE stream may not carry its first event for a long time.
-            out.writeHead();
+            if (length == null) {
+                // A stream (SSE or chunked): send the head now, the first event may not come for a long time.
+                // A sized body goes out with its head in one write instead: one flush, one packet.
+                out.writeHead();
+            }
             resp.pipe().endOnFailure(false).to(out).onFailure(t -> {
                 if (!out.closed()) {
                     ctx.request().connection().close();
