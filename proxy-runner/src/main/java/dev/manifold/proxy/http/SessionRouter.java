@@ -35,12 +35,12 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import org.eclipse.microprofile.config.ConfigProvider;
 import org.jboss.logging.Logger;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -60,10 +60,12 @@ public class SessionRouter {
     /** The stateless protocol revision: no session, any ready pod. */
     static final String STATELESS_PROTOCOL = "2026-07-28";
     private static final String RETRY_AFTER_SECONDS = "1";
+    /** Key of the client used by callers that are not on an event loop. */
+    private static final Thread SHARED = new Thread("manifold-proxy-shared-client");
 
-    private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "proxy-authenticate",
+    private static final String[] HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate",
             "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "host", "content-length",
-            "mcp-session-id");
+            "mcp-session-id"};
 
     private final ProxyConfig config;
     private final RouteTable routes;
@@ -73,7 +75,14 @@ public class SessionRouter {
     private final Vertx vertx;
     private final long maxBody;
     private final Map<String, Future<SessionRecord>> replays = new ConcurrentHashMap<>();
-    private HttpClient client;
+    /**
+     * One client per event loop: a request made on an event loop only ever uses connections owned by that loop, so
+     * no response or write hops threads (a shared pool hands out connections of other loops, and every event of
+     * such an exchange is queued across threads).
+     */
+    private final Map<Thread, HttpClient> clients = new ConcurrentHashMap<>();
+    private HttpClientOptions clientOptions;
+    private volatile boolean stopped;
 
     public SessionRouter(ProxyConfig config, RouteTable routes, Sessions sessions, PodPicker picker,
                          ProxyMetrics metrics, Vertx vertx) {
@@ -87,18 +96,23 @@ public class SessionRouter {
     }
 
     void register(@Observes Router router) {
-        client = vertx.createHttpClient(new HttpClientOptions()
+        int eventLoops = ConfigProvider.getConfig()
+                .getOptionalValue("quarkus.vertx.event-loops-pool-size", Integer.class)
+                .orElse(2 * Runtime.getRuntime().availableProcessors());
+        // manifold.proxy.max-connections-per-pod is the total per pod: split across the per-loop pools.
+        clientOptions = new HttpClientOptions()
                 .setConnectTimeout((int) config.connectTimeout().toMillis())
-                .setMaxPoolSize(config.maxConnectionsPerPod())
+                .setMaxPoolSize(Math.max(1, (config.maxConnectionsPerPod() + eventLoops - 1) / eventLoops))
                 .setKeepAlive(true)
-                .setTryUseCompression(false));
+                .setPipelining(false)
+                .setTryUseCompression(false);
         router.route().pathRegex("^/([^/]+)/([^/]+)/mcp$").handler(this::handle);
     }
 
     void stop(@Observes ShutdownEvent event) {
-        if (client != null) {
-            client.close();
-        }
+        stopped = true;
+        clients.values().forEach(HttpClient::close);
+        clients.clear();
     }
 
     // ---------------------------------------------------------------- entry
@@ -500,13 +514,33 @@ public class SessionRouter {
                 .setSsl(pod.tls())
                 .setURI(pod.requestUri())
                 .setHeaders(headers);
-        return client.request(options)
+        if (stopped) {
+            return Future.failedFuture(new IllegalStateException("the proxy-runner is shutting down"));
+        }
+        return client().request(options)
                 .recover(failure -> Future.failedFuture(new BackendUnreachableException(pod.name(), failure)))
                 .compose(request -> {
                     long timer = vertx.setTimer(config.responseTimeout().toMillis(), id -> request.reset());
                     Future<HttpClientResponse> response = body == null ? request.send() : request.send(body);
                     return response.andThen(ar -> vertx.cancelTimer(timer));
                 });
+    }
+
+    /** The calling event loop's client (callers that are not on an event loop share one). */
+    private HttpClient client() {
+        Thread key = Context.isOnEventLoopThread() ? Thread.currentThread() : SHARED;
+        HttpClient client = clients.get(key);
+        return client != null ? client : clients.computeIfAbsent(key, k -> vertx.createHttpClient(clientOptions));
+    }
+
+    /** Whether a header is hop-by-hop (or one the proxy sets itself), without lower-casing the name. */
+    static boolean isHopByHop(String name) {
+        for (String hop : HOP_BY_HOP) {
+            if (hop.length() == name.length() && hop.equalsIgnoreCase(name)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static boolean mentionsUnknownSession(Buffer body) {
@@ -556,7 +590,7 @@ public class SessionRouter {
         MultiMap forwardHeaders(String backendSid) {
             MultiMap out = MultiMap.caseInsensitiveMultiMap();
             for (Map.Entry<String, String> h : ctx.request().headers()) {
-                if (!HOP_BY_HOP.contains(h.getKey().toLowerCase(Locale.ROOT))) {
+                if (!isHopByHop(h.getKey())) {
                     out.add(h.getKey(), h.getValue());
                 }
             }
@@ -576,10 +610,10 @@ public class SessionRouter {
             out.setStatusCode(resp.statusCode());
             String length = null;
             for (Map.Entry<String, String> h : resp.headers()) {
-                String name = h.getKey().toLowerCase(Locale.ROOT);
-                if (name.equals("content-length")) {
+                String name = h.getKey();
+                if (name.equalsIgnoreCase("content-length")) {
                     length = h.getValue();
-                } else if (!HOP_BY_HOP.contains(name)) {
+                } else if (!isHopByHop(name)) {
                     out.headers().add(h.getKey(), h.getValue());
                 }
             }
@@ -613,7 +647,7 @@ public class SessionRouter {
             }
             out.setStatusCode(resp.statusCode());
             for (Map.Entry<String, String> h : resp.headers()) {
-                if (!HOP_BY_HOP.contains(h.getKey().toLowerCase(Locale.ROOT))) {
+                if (!isHopByHop(h.getKey())) {
                     out.headers().add(h.getKey(), h.getValue());
                 }
             }
