@@ -74,6 +74,7 @@ public class SessionRouter {
     private final ProxyMetrics metrics;
     private final Vertx vertx;
     private final long maxBody;
+    private final long responseTimeoutMs;
     private final Map<String, Future<SessionRecord>> replays = new ConcurrentHashMap<>();
     /**
      * One client per event loop: a request made on an event loop only ever uses connections owned by that loop, so
@@ -93,6 +94,7 @@ public class SessionRouter {
         this.metrics = metrics;
         this.vertx = vertx;
         this.maxBody = config.maxBodySize().asLongValue();
+        this.responseTimeoutMs = config.responseTimeout().toMillis();
     }
 
     void register(@Observes Router router) {
@@ -513,17 +515,16 @@ public class SessionRouter {
                 .setPort(pod.port())
                 .setSsl(pod.tls())
                 .setURI(pod.requestUri())
-                .setHeaders(headers);
+                .setHeaders(headers)
+                // The client's own timeout: armed until the response headers arrive, then cancelled by the client
+                // (Vert.x 4.5 HttpClientRequestBase.handleResponse), so a stream may stay quiet for hours.
+                .setIdleTimeout(responseTimeoutMs);
         if (stopped) {
             return Future.failedFuture(new IllegalStateException("the proxy-runner is shutting down"));
         }
         return client().request(options)
                 .recover(failure -> Future.failedFuture(new BackendUnreachableException(pod.name(), failure)))
-                .compose(request -> {
-                    long timer = vertx.setTimer(config.responseTimeout().toMillis(), id -> request.reset());
-                    Future<HttpClientResponse> response = body == null ? request.send() : request.send(body);
-                    return response.andThen(ar -> vertx.cancelTimer(timer));
-                });
+                .compose(request -> body == null ? request.send() : request.send(body));
     }
 
     /** The calling event loop's client (callers that are not on an event loop share one). */
