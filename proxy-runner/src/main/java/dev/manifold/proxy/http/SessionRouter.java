@@ -35,7 +35,6 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-import org.eclipse.microprofile.config.ConfigProvider;
 import org.jboss.logging.Logger;
 
 import java.nio.charset.StandardCharsets;
@@ -98,9 +97,7 @@ public class SessionRouter {
     }
 
     void register(@Observes Router router) {
-        int eventLoops = ConfigProvider.getConfig()
-                .getOptionalValue("quarkus.vertx.event-loops-pool-size", Integer.class)
-                .orElse(2 * Runtime.getRuntime().availableProcessors());
+        int eventLoops = EventLoops.count();
         // manifold.proxy.max-connections-per-pod is the total per pod: split across the per-loop pools.
         clientOptions = new HttpClientOptions()
                 .setConnectTimeout((int) config.connectTimeout().toMillis())
