@@ -75,7 +75,10 @@ public interface ProxyConfig {
     @WithDefault("5s")
     Duration podEjection();
 
-    /** Maximum pooled connections per pod. */
+    /**
+     * Maximum pooled connections per pod, in total: split evenly across the event loops (each loop keeps its own
+     * pool so an exchange never hops threads).
+     */
     @WithDefault("200")
     int maxConnectionsPerPod();
 

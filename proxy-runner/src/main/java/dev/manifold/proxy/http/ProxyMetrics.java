@@ -21,6 +21,7 @@ public class ProxyMetrics {
     private final MeterRegistry registry;
     private final Timer requestTimer;
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+    private final Map<String, Counter[]> requestCounters = new ConcurrentHashMap<>();
 
     public ProxyMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -35,9 +36,19 @@ public class ProxyMetrics {
 
     void request(String server, ProxyOutcome outcome, long startNanos) {
         requestTimer.record(System.nanoTime() - startNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
-        counters.computeIfAbsent("r\0" + server + '\0' + outcome.tag, k -> Counter.builder("manifold.proxy.requests")
-                .description("Requests handled, by server and outcome")
-                .tag("server", server).tag("outcome", outcome.tag).register(registry)).increment();
+        // Meters are cached per server and outcome: the hot path does one map lookup and no string building.
+        Counter[] byOutcome = requestCounters.get(server);
+        if (byOutcome == null) {
+            byOutcome = requestCounters.computeIfAbsent(server, k -> new Counter[ProxyOutcome.values().length]);
+        }
+        Counter counter = byOutcome[outcome.ordinal()];
+        if (counter == null) {
+            counter = Counter.builder("manifold.proxy.requests")
+                    .description("Requests handled, by server and outcome")
+                    .tag("server", server).tag("outcome", outcome.tag).register(registry);
+            byOutcome[outcome.ordinal()] = counter; // a racing writer stores the same registered meter
+        }
+        counter.increment();
     }
 
     void reinitialized(String server, ReinitReason reason) {

@@ -40,7 +40,6 @@ import org.jboss.logging.Logger;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -60,10 +59,12 @@ public class SessionRouter {
     /** The stateless protocol revision: no session, any ready pod. */
     static final String STATELESS_PROTOCOL = "2026-07-28";
     private static final String RETRY_AFTER_SECONDS = "1";
+    /** Key of the client used by callers that are not on an event loop. */
+    private static final Thread SHARED = new Thread("manifold-proxy-shared-client");
 
-    private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "proxy-authenticate",
+    private static final String[] HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate",
             "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "host", "content-length",
-            "mcp-session-id");
+            "mcp-session-id"};
 
     private final ProxyConfig config;
     private final RouteTable routes;
@@ -72,8 +73,16 @@ public class SessionRouter {
     private final ProxyMetrics metrics;
     private final Vertx vertx;
     private final long maxBody;
+    private final long responseTimeoutMs;
     private final Map<String, Future<SessionRecord>> replays = new ConcurrentHashMap<>();
-    private HttpClient client;
+    /**
+     * One client per event loop: a request made on an event loop only ever uses connections owned by that loop, so
+     * no response or write hops threads (a shared pool hands out connections of other loops, and every event of
+     * such an exchange is queued across threads).
+     */
+    private final Map<Thread, HttpClient> clients = new ConcurrentHashMap<>();
+    private HttpClientOptions clientOptions;
+    private volatile boolean stopped;
 
     public SessionRouter(ProxyConfig config, RouteTable routes, Sessions sessions, PodPicker picker,
                          ProxyMetrics metrics, Vertx vertx) {
@@ -84,21 +93,25 @@ public class SessionRouter {
         this.metrics = metrics;
         this.vertx = vertx;
         this.maxBody = config.maxBodySize().asLongValue();
+        this.responseTimeoutMs = config.responseTimeout().toMillis();
     }
 
     void register(@Observes Router router) {
-        client = vertx.createHttpClient(new HttpClientOptions()
+        int eventLoops = EventLoops.count();
+        // manifold.proxy.max-connections-per-pod is the total per pod: split across the per-loop pools.
+        clientOptions = new HttpClientOptions()
                 .setConnectTimeout((int) config.connectTimeout().toMillis())
-                .setMaxPoolSize(config.maxConnectionsPerPod())
+                .setMaxPoolSize(Math.max(1, (config.maxConnectionsPerPod() + eventLoops - 1) / eventLoops))
                 .setKeepAlive(true)
-                .setTryUseCompression(false));
+                .setPipelining(false)
+                .setTryUseCompression(false);
         router.route().pathRegex("^/([^/]+)/([^/]+)/mcp$").handler(this::handle);
     }
 
     void stop(@Observes ShutdownEvent event) {
-        if (client != null) {
-            client.close();
-        }
+        stopped = true;
+        clients.values().forEach(HttpClient::close);
+        clients.clear();
     }
 
     // ---------------------------------------------------------------- entry
@@ -499,14 +512,33 @@ public class SessionRouter {
                 .setPort(pod.port())
                 .setSsl(pod.tls())
                 .setURI(pod.requestUri())
-                .setHeaders(headers);
-        return client.request(options)
+                .setHeaders(headers)
+                // The client's own timeout: armed until the response headers arrive, then cancelled by the client
+                // (Vert.x 4.5 HttpClientRequestBase.handleResponse), so a stream may stay quiet for hours.
+                .setIdleTimeout(responseTimeoutMs);
+        if (stopped) {
+            return Future.failedFuture(new IllegalStateException("the proxy-runner is shutting down"));
+        }
+        return client().request(options)
                 .recover(failure -> Future.failedFuture(new BackendUnreachableException(pod.name(), failure)))
-                .compose(request -> {
-                    long timer = vertx.setTimer(config.responseTimeout().toMillis(), id -> request.reset());
-                    Future<HttpClientResponse> response = body == null ? request.send() : request.send(body);
-                    return response.andThen(ar -> vertx.cancelTimer(timer));
-                });
+                .compose(request -> body == null ? request.send() : request.send(body));
+    }
+
+    /** The calling event loop's client (callers that are not on an event loop share one). */
+    private HttpClient client() {
+        Thread key = Context.isOnEventLoopThread() ? Thread.currentThread() : SHARED;
+        HttpClient client = clients.get(key);
+        return client != null ? client : clients.computeIfAbsent(key, k -> vertx.createHttpClient(clientOptions));
+    }
+
+    /** Whether a header is hop-by-hop (or one the proxy sets itself), without lower-casing the name. */
+    static boolean isHopByHop(String name) {
+        for (String hop : HOP_BY_HOP) {
+            if (hop.length() == name.length() && hop.equalsIgnoreCase(name)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static boolean mentionsUnknownSession(Buffer body) {
@@ -556,7 +588,7 @@ public class SessionRouter {
         MultiMap forwardHeaders(String backendSid) {
             MultiMap out = MultiMap.caseInsensitiveMultiMap();
             for (Map.Entry<String, String> h : ctx.request().headers()) {
-                if (!HOP_BY_HOP.contains(h.getKey().toLowerCase(Locale.ROOT))) {
+                if (!isHopByHop(h.getKey())) {
                     out.add(h.getKey(), h.getValue());
                 }
             }
@@ -576,10 +608,10 @@ public class SessionRouter {
             out.setStatusCode(resp.statusCode());
             String length = null;
             for (Map.Entry<String, String> h : resp.headers()) {
-                String name = h.getKey().toLowerCase(Locale.ROOT);
-                if (name.equals("content-length")) {
+                String name = h.getKey();
+                if (name.equalsIgnoreCase("content-length")) {
                     length = h.getValue();
-                } else if (!HOP_BY_HOP.contains(name)) {
+                } else if (!isHopByHop(name)) {
                     out.headers().add(h.getKey(), h.getValue());
                 }
             }
@@ -593,8 +625,11 @@ public class SessionRouter {
             }
             out.closeHandler(v -> resp.request().reset());
             done(outcome);
-            // Send the head now: an SSE stream may not carry its first event for a long time.
-            out.writeHead();
+            if (length == null) {
+                // A stream (SSE or chunked): send the head now, the first event may not come for a long time.
+                // A sized body goes out with its head in one write instead: one flush, one packet.
+                out.writeHead();
+            }
             resp.pipe().endOnFailure(false).to(out).onFailure(t -> {
                 if (!out.closed()) {
                     ctx.request().connection().close();
@@ -610,7 +645,7 @@ public class SessionRouter {
             }
             out.setStatusCode(resp.statusCode());
             for (Map.Entry<String, String> h : resp.headers()) {
-                if (!HOP_BY_HOP.contains(h.getKey().toLowerCase(Locale.ROOT))) {
+                if (!isHopByHop(h.getKey())) {
                     out.headers().add(h.getKey(), h.getValue());
                 }
             }

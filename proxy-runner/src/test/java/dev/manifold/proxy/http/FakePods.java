@@ -28,6 +28,8 @@ public class FakePods implements QuarkusTestResourceLifecycleManager {
     }
 
     public static final Queue<Seen> SEEN = new ConcurrentLinkedQueue<>();
+    /** The proxy-runner's response timeout in these tests. */
+    public static final long RESPONSE_TIMEOUT_MS = 700;
     private Vertx vertx;
 
     @Override
@@ -39,6 +41,16 @@ public class FakePods implements QuarkusTestResourceLifecycleManager {
                     .requestHandler(req -> req.body().onSuccess(body -> {
                         SEEN.add(new Seen(name, req.method().name(), req.getHeader("Mcp-Session-Id"),
                                 req.getHeader("MCP-Protocol-Version"), body.toString()));
+                        if (body.toString().contains("\"method\":\"hang\"")) {
+                            return; // never answers: the proxy's response timeout must give up
+                        }
+                        if (body.toString().contains("\"method\":\"quiet-stream\"")) {
+                            // Headers at once, the only event well after the proxy's response timeout.
+                            req.response().setChunked(true).putHeader("Content-Type", "text/event-stream").writeHead();
+                            vertx.setTimer(2 * RESPONSE_TIMEOUT_MS, t -> req.response().end(
+                                    "event: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"pod\":\"" + name + "\"}}\n\n"));
+                            return;
+                        }
                         var resp = req.response().putHeader("Content-Type", "application/json");
                         if (body.toString().contains("\"initialize\"")) {
                             resp.putHeader("Mcp-Session-Id", name + "-" + UUID.randomUUID());
@@ -56,7 +68,8 @@ public class FakePods implements QuarkusTestResourceLifecycleManager {
         try {
             Path file = Files.createTempFile("proxy-routes", ".yaml");
             Files.writeString(file, routes);
-            return Map.of("manifold.proxy.routes-file", file.toString(), "manifold.proxy.session-store", "memory");
+            return Map.of("manifold.proxy.routes-file", file.toString(), "manifold.proxy.session-store", "memory",
+                    "manifold.proxy.response-timeout", RESPONSE_TIMEOUT_MS + "ms");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -97,4 +97,22 @@ class StandaloneMemoryStoreTest {
         assertTrue(metrics.contains("manifold_proxy_sessions_active{server=\"demo/fake\"}"), metrics);
         assertTrue(metrics.contains("manifold_proxy_request_seconds_count"), metrics);
     }
+
+    @Test
+    void aPodThatNeverSendsHeadersGets502AfterTheResponseTimeout() {
+        String sid = post(null, null, INIT).header("Mcp-Session-Id");
+        long start = System.nanoTime();
+        post(sid, "2025-06-18", "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"hang\"}").then().statusCode(502)
+                .body("id", equalTo(7)).body("error.code", equalTo(-32000));
+        long tookMs = (System.nanoTime() - start) / 1_000_000;
+        assertTrue(tookMs >= FakePods.RESPONSE_TIMEOUT_MS, "gave up after " + tookMs + " ms");
+    }
+
+    @Test
+    void aStreamMayStayQuietLongerThanTheResponseTimeout() {
+        String sid = post(null, null, INIT).header("Mcp-Session-Id");
+        Response stream = post(sid, "2025-06-18", "{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"quiet-stream\"}");
+        stream.then().statusCode(200).contentType(org.hamcrest.Matchers.startsWith("text/event-stream"));
+        assertTrue(stream.asString().contains("\"result\""), stream.asString());
+    }
 }
