@@ -6,12 +6,12 @@ import dev.manifold.contracts.GatewayConfigCodec;
 import dev.manifold.contracts.PrefixMode;
 import dev.manifold.contracts.RedisNames;
 import dev.manifold.contracts.ServerEntry;
-import dev.manifold.it.broker.support.BrokerConfigFile;
-import dev.manifold.it.broker.support.BrokerProcess;
-import dev.manifold.it.broker.support.ItEnvironment;
-import dev.manifold.it.broker.support.PrometheusText;
-import dev.manifold.it.broker.support.RawMcpSession;
-import dev.manifold.it.broker.support.RedisCli;
+import dev.manifold.it.support.BrokerConfigFile;
+import dev.manifold.it.support.BrokerProcess;
+import dev.manifold.it.support.ItEnvironment;
+import dev.manifold.it.support.PrometheusText;
+import dev.manifold.it.support.RawMcpSession;
+import dev.manifold.it.support.RedisCli;
 import io.vertx.core.Vertx;
 
 import java.nio.charset.StandardCharsets;

@@ -4,12 +4,12 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.manifold.it.broker.support.BrokerConfigFile;
-import dev.manifold.it.broker.support.BrokerConfigFile.Server;
-import dev.manifold.it.broker.support.BrokerProcess;
-import dev.manifold.it.broker.support.ItEnvironment;
-import dev.manifold.it.broker.support.PrometheusText;
-import dev.manifold.it.broker.support.ProcessLogsOnFailure;
+import dev.manifold.it.support.BrokerConfigFile;
+import dev.manifold.it.support.BrokerConfigFile.Server;
+import dev.manifold.it.support.BrokerProcess;
+import dev.manifold.it.support.ItEnvironment;
+import dev.manifold.it.support.PrometheusText;
+import dev.manifold.it.support.ProcessLogsOnFailure;
 import dev.manifold.broker.testing.FixtureMcpServer;
 import io.vertx.core.Vertx;
 import java.nio.file.Path;

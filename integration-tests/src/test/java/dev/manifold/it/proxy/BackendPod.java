@@ -1,13 +1,15 @@
 package dev.manifold.it.proxy;
 
+import dev.manifold.it.support.ItEnvironment;
+import dev.manifold.it.support.ManagedProcess;
+
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 import static org.awaitility.Awaitility.await;
 
@@ -21,14 +23,14 @@ final class BackendPod implements AutoCloseable {
     final String name;
     final String address;
     final int port;
-    private final Path log;
-    private Process process;
+    private final Path logDir;
+    private ManagedProcess process;
 
     BackendPod(String name, String address, int port, Path logDir) {
         this.name = name;
         this.address = address;
         this.port = port;
-        this.log = logDir.resolve(name + ".log");
+        this.logDir = logDir;
     }
 
     /** The pod DNS name the proxy-runner is configured with (resolved through the test hosts file). */
@@ -37,18 +39,9 @@ final class BackendPod implements AutoCloseable {
     }
 
     BackendPod start() {
-        ProcessBuilder pb = new ProcessBuilder(List.of("node", "-r", ItPaths.bindHostPreload().toString(),
-                ItPaths.serverEverything().toString(), "streamableHttp"))
-                .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
-        pb.environment().put("HOST", address);
-        pb.environment().put("PORT", Integer.toString(port));
-        pb.environment().put("POD_NAME", name);
-        try {
-            process = pb.start();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        process = ManagedProcess.start(name, List.of(ItEnvironment.node(), "-r", ItPaths.bindHostPreload().toString(),
+                        ItPaths.serverEverything().toString(), "streamableHttp"), ItEnvironment.repoRoot(),
+                Map.of("HOST", address, "PORT", Integer.toString(port), "POD_NAME", name), logDir);
         await("pod " + name + " listening on " + address + ":" + port).atMost(Duration.ofSeconds(60))
                 .pollInterval(Duration.ofMillis(100)).until(this::listening);
         return this;
@@ -56,7 +49,7 @@ final class BackendPod implements AutoCloseable {
 
     private boolean listening() {
         if (!process.isAlive()) {
-            throw new IllegalStateException("pod " + name + " exited; see " + log);
+            throw new IllegalStateException("pod " + name + " exited; " + process.describe());
         }
         try (Socket s = new Socket()) {
             s.connect(new InetSocketAddress(address, port), 200);
@@ -68,27 +61,18 @@ final class BackendPod implements AutoCloseable {
 
     /** SIGKILL, like a node failure: no goodbye to anyone. */
     void kill9() {
-        process.destroyForcibly();
-        try {
-            process.waitFor();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        process.kill();
     }
 
     /** How many sessions this process itself says it initialized (from its own log). */
     long sessionsInitialized() {
-        try {
-            return Files.readAllLines(log).stream().filter(l -> l.startsWith("Session initialized with ID")).count();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return process.logText().lines().filter(l -> l.startsWith("Session initialized with ID")).count();
     }
 
     @Override
     public void close() {
-        if (process != null && process.isAlive()) {
-            kill9();
+        if (process != null) {
+            process.kill();
         }
     }
 }

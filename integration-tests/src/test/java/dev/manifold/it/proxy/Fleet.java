@@ -1,5 +1,7 @@
 package dev.manifold.it.proxy;
 
+import dev.manifold.it.support.ItEnvironment;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -27,10 +29,10 @@ final class Fleet implements AutoCloseable {
 
     Fleet(String testName, int podCount) {
         ItPaths.serverEverything();
-        ItPaths.proxyJar();
+        ItEnvironment.proxyJar();
         // A fresh directory per run: pod logs are evidence (sessions each pod initialized), never mixed across runs.
         logDir = ItPaths.logDir(testName + "/" + redisPrefix);
-        int port = ItPaths.freePort();
+        int port = ItEnvironment.freePort();
         StringBuilder hosts = new StringBuilder();
         StringBuilder routes = new StringBuilder("routes:\n  - server: demo/echo\n    pods:\n");
         for (int i = 0; i < podCount; i++) {
@@ -59,7 +61,7 @@ final class Fleet implements AutoCloseable {
     }
 
     ProxyProcess startProxy(String name) {
-        return startProxy(name, ItPaths.freePort(), Map.of());
+        return startProxy(name, ItEnvironment.freePort(), Map.of());
     }
 
     ProxyProcess startProxy(String name, int port, Map<String, String> properties) {

@@ -25,7 +25,7 @@ class PodLossIT {
             List<String> affected = podOf.entrySet().stream().filter(e -> e.getValue().equals("echo-1"))
                     .map(Map.Entry::getKey).toList();
             assertFalse(affected.isEmpty(), "echo-1 got no session; cannot test its loss");
-            double before = proxy.metric("manifold_proxy_reinitializations_total", "server=\"demo/echo\"");
+            double before = proxy.metric("manifold_proxy_reinitializations_total", Map.of("server", "demo/echo"));
 
             fleet.pod("echo-1").kill9();
 
@@ -43,7 +43,7 @@ class PodLossIT {
                 }
             }
             assertEquals(before + affected.size(),
-                    proxy.metric("manifold_proxy_reinitializations_total", "server=\"demo/echo\""),
+                    proxy.metric("manifold_proxy_reinitializations_total", Map.of("server", "demo/echo")),
                     "one re-initialization per affected session");
         }
     }

@@ -1,5 +1,7 @@
 package dev.manifold.it.proxy;
 
+import dev.manifold.it.support.ItEnvironment;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -16,7 +18,7 @@ import static org.awaitility.Awaitility.await;
  */
 final class PrivateRedis implements AutoCloseable {
 
-    final int port = ItPaths.freePort();
+    final int port = ItEnvironment.freePort();
     private final Path dir;
     private final Path log;
     private Process process;

@@ -1,5 +1,9 @@
 package dev.manifold.it.proxy;
 
+import dev.manifold.it.support.ItEnvironment;
+import dev.manifold.it.support.ManagedProcess;
+import dev.manifold.it.support.PrometheusText;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -11,8 +15,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static org.awaitility.Awaitility.await;
 
@@ -28,15 +30,15 @@ final class ProxyProcess implements AutoCloseable {
 
     final String name;
     final int port;
-    private final Path log;
+    private final Path logDir;
     private final List<String> command;
-    private Process process;
+    private ManagedProcess process;
 
     ProxyProcess(String name, int port, Path hostsFile, Path routesFile, String redisPrefix, String redisHosts,
                  Path logDir, Map<String, String> extraProperties) {
         this.name = name;
         this.port = port;
-        this.log = logDir.resolve(name + ".log");
+        this.logDir = logDir;
         List<String> cmd = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx256m",
@@ -50,21 +52,16 @@ final class ProxyProcess implements AutoCloseable {
                 "-Dquarkus.redis.hosts=" + redisHosts));
         extraProperties.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
         cmd.add("-jar");
-        cmd.add(ItPaths.proxyJar().toString());
+        cmd.add(ItEnvironment.proxyJar().toString());
         this.command = cmd;
     }
 
     ProxyProcess start() {
-        try {
-            process = new ProcessBuilder(command).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        process = ManagedProcess.start(name, command, ItEnvironment.repoRoot(), Map.of(), logDir);
         await("proxy-runner " + name + " ready").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))
                 .until(() -> {
                     if (!process.isAlive()) {
-                        throw new IllegalStateException("proxy-runner " + name + " exited; see " + log);
+                        throw new IllegalStateException("proxy-runner " + name + " exited; " + process.describe());
                     }
                     return readyStatus() == 200;
                 });
@@ -103,55 +100,33 @@ final class ProxyProcess implements AutoCloseable {
         }
     }
 
-    /** Sum of a Prometheus counter over the series whose labels contain every given fragment. */
-    double metric(String name, String... labelFragments) {
-        String text;
+    /** Sum of a metric over the series whose labels include {@code labels}; 0 when there is none yet. */
+    double metric(String name, Map<String, String> labels) {
         try {
-            text = HTTP.send(HttpRequest.newBuilder(URI.create(baseUrl() + "/q/metrics")).build(),
+            String text = HTTP.send(HttpRequest.newBuilder(URI.create(baseUrl() + "/q/metrics")).build(),
                     HttpResponse.BodyHandlers.ofString()).body();
+            return PrometheusText.parse(text).sum(name, labels);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
-        Pattern line = Pattern.compile("^" + Pattern.quote(name) + "(\\{[^}]*})?\\s+(\\S+)$", Pattern.MULTILINE);
-        Matcher m = line.matcher(text);
-        double sum = 0;
-        outer:
-        while (m.find()) {
-            String labels = m.group(1) == null ? "" : m.group(1);
-            for (String fragment : labelFragments) {
-                if (!labels.contains(fragment)) {
-                    continue outer;
-                }
-            }
-            sum += Double.parseDouble(m.group(2));
-        }
-        return sum;
+    }
+
+    double metric(String name) {
+        return metric(name, Map.of());
     }
 
     /** SIGKILL: the process gets no chance to flush or hand anything over. */
     void kill9() {
-        process.destroyForcibly();
-        try {
-            process.waitFor();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        process.kill();
     }
 
     @Override
     public void close() {
-        if (process != null && process.isAlive()) {
-            process.destroy();
-            try {
-                if (!process.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
-                    process.destroyForcibly();
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+        if (process != null) {
+            process.close();
         }
     }
 }

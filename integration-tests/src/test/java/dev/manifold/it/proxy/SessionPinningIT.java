@@ -1,5 +1,7 @@
 package dev.manifold.it.proxy;
 
+import dev.manifold.it.support.ItEnvironment;
+
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -28,7 +30,7 @@ class SessionPinningIT {
     @Test
     void sessionsSurviveProxyRestartOnTheSamePod() {
         try (Fleet fleet = new Fleet("seed-4575", 3)) {
-            int port = ItPaths.freePort();
+            int port = ItEnvironment.freePort();
             ProxyProcess first = fleet.startProxy("proxy-a", port, Map.of());
             Map<String, String> podOf = new LinkedHashMap<>();
             for (int i = 0; i < 30; i++) {

@@ -1,4 +1,4 @@
-package dev.manifold.it.broker.support;
+package dev.manifold.it.support;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -40,7 +40,8 @@ public final class ManagedProcess implements AutoCloseable {
 
     /**
      * Starts {@code command} in {@code workDir} with extra environment variables; its output goes to
-     * {@code logDir/name.log} (replaced if present).
+     * {@code logDir/name.log}, appended to, so a process restarted under the same name keeps its predecessor's
+     * output above its own.
      */
     public static ManagedProcess start(String name, List<String> command, Path workDir, Map<String, String> env,
             Path logDir) {
@@ -48,10 +49,9 @@ public final class ManagedProcess implements AutoCloseable {
         ProcessBuilder builder = new ProcessBuilder(command)
                 .directory(workDir.toFile())
                 .redirectErrorStream(true)
-                .redirectOutput(log.toFile());
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         builder.environment().putAll(env);
         try {
-            Files.writeString(log, "", StandardCharsets.UTF_8);
             ManagedProcess started = new ManagedProcess(name, builder.start(), log);
             LIVE.add(started);
             return started;

@@ -1,4 +1,4 @@
-package dev.manifold.it.broker.support;
+package dev.manifold.it.support;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

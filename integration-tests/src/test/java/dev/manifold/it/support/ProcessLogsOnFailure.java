@@ -1,4 +1,4 @@
-package dev.manifold.it.broker.support;
+package dev.manifold.it.support;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -1,4 +1,4 @@
-package dev.manifold.it.broker.support;
+package dev.manifold.it.support;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -99,6 +99,15 @@ public final class PrometheusText {
         return matches.isEmpty() ? OptionalDouble.empty() : OptionalDouble.of(matches.get(0).value());
     }
 
+    /** The sum over every sample named {@code name} whose labels include {@code labels}; 0 when there is none. */
+    public double sum(String name, Map<String, String> labels) {
+        return samples.stream()
+                .filter(s -> s.name().equals(name))
+                .filter(s -> s.labels().entrySet().containsAll(labels.entrySet()))
+                .mapToDouble(Sample::value)
+                .sum();
+    }
+
     public OptionalDouble value(String name) {
         return value(name, Map.of());
     }
@@ -106,16 +115,16 @@ public final class PrometheusText {
     /** The value, or an AssertionError naming the metric when the broker does not expose it. */
     public double require(String name, Map<String, String> labels) {
         return value(name, labels).orElseThrow(() -> new AssertionError("/q/metrics has no sample " + name + labels
-                + "; the manifold_broker samples are:\n" + brokerSamples()));
+                + "; the manifold samples are:\n" + manifoldSamples()));
     }
 
     public double require(String name) {
         return require(name, Map.of());
     }
 
-    private String brokerSamples() {
+    private String manifoldSamples() {
         StringBuilder out = new StringBuilder();
-        samples.stream().filter(s -> s.name().startsWith("manifold_broker"))
+        samples.stream().filter(s -> s.name().startsWith("manifold_"))
                 .forEach(s -> out.append("  ").append(s).append('\n'));
         return out.toString();
     }

@@ -1,4 +1,4 @@
-package dev.manifold.it.broker.support;
+package dev.manifold.it.support;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -52,6 +52,16 @@ public final class ItEnvironment {
         return jar;
     }
 
+    /** The packaged proxy-runner (Quarkus fast-jar), which the reactor builds before this module. */
+    public static Path proxyJar() {
+        Path jar = repoRoot().resolve("proxy-runner/target/quarkus-app/quarkus-run.jar");
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalStateException(jar + " does not exist; build it with "
+                    + "./mvnw -B -pl proxy-runner -am package -DskipTests");
+        }
+        return jar;
+    }
+
     /** The java launcher of the JVM running the tests (Java 17, the build's JDK). */
     public static Path javaExecutable() {
         return Path.of(System.getProperty("java.home"), "bin", "java");
@@ -68,11 +78,12 @@ public final class ItEnvironment {
     }
 
     /**
-     * A TCP port that was free on the loopback interface a moment ago. The small window before the child process
+     * A TCP port that was free on every local address a moment ago (the proxy ITs bind pods to 127.0.0.x, so the
+     * port must be free on all of them, not only on 127.0.0.1). The small window before the child process
      * binds it is unavoidable for processes that take their port as an argument; a bind failure shows in its log.
      */
     public static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName("0.0.0.0"))) {
             socket.setReuseAddress(true);
             return socket.getLocalPort();
         } catch (IOException e) {
