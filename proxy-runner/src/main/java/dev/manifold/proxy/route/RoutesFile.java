@@ -1,10 +1,10 @@
 package dev.manifold.proxy.route;
 
 import dev.manifold.contracts.ConfigValidationException;
+import dev.manifold.contracts.ServerEntry;
 import io.quarkus.runtime.annotations.RegisterForReflection;
 
 import java.net.URI;
-import java.net.URISyntaxException;
 import java.util.List;
 import java.util.regex.Pattern;
 
@@ -59,18 +59,7 @@ public record RoutesFile(List<RouteSpec> routes) {
             if (url == null || url.isBlank()) {
                 throw new ConfigValidationException("url", "must be set");
             }
-            URI uri;
-            try {
-                uri = new URI(url);
-            } catch (URISyntaxException e) {
-                throw new ConfigValidationException("url", "'" + url + "' is not a valid URL: " + e.getReason());
-            }
-            if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme())) {
-                throw new ConfigValidationException("url", "'" + url + "' must be an http or https URL");
-            }
-            if (uri.getHost() == null) {
-                throw new ConfigValidationException("url", "'" + url + "' has no host");
-            }
+            ServerEntry.checkUrl(url);
         }
 
         public PodTarget target() {
