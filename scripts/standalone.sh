@@ -27,43 +27,9 @@ RUN_DIR=${RUN_DIR:-$ROOT/.run/standalone}
 JAVA=${JAVA:-java}
 NODE=${NODE:-node}
 NODE_DIR=$ROOT/integration-tests/node
-BROKER_JAR=$ROOT/broker-service/target/quarkus-app/quarkus-run.jar
-
-say() { printf '[standalone] %s\n' "$*" >&2; }
-die() { say "error: $*"; exit 1; }
-
-CHILDREN=()
-cleanup() {
-  local status=$?
-  trap - EXIT INT TERM
-  if ((${#CHILDREN[@]})); then
-    say "stopping ${#CHILDREN[@]} processes"
-    for pid in "${CHILDREN[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    for pid in "${CHILDREN[@]}"; do
-      for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      kill -KILL "$pid" 2>/dev/null || true
-      wait "$pid" 2>/dev/null || true
-    done
-  fi
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-# wait_for <description> <pid> <command...>: polls the command until it succeeds; fails if the process exits.
-wait_for() {
-  local what=$1 pid=$2 log=$3; shift 3
-  for _ in $(seq 1 1200); do
-    "$@" && return 0
-    kill -0 "$pid" 2>/dev/null || { tail -n 40 "$log" >&2; die "$what exited (log: $log)"; }
-    sleep 0.1
-  done
-  tail -n 40 "$log" >&2
-  die "$what not ready after 120s (log: $log)"
-}
+LOG_TAG=standalone
+# shellcheck source=lib/processes.sh
+source "$ROOT/scripts/lib/processes.sh"
 
 # --- prerequisites -----------------------------------------------------------------------------------------------
 command -v "$NODE" >/dev/null || die "Node.js 20+ is needed ('$NODE' not found)"
@@ -80,10 +46,7 @@ mkdir -p "$RUN_DIR"
 
 "$NODE" "$NODE_DIR/ensure-deps.mjs"
 
-if [[ ! -f $BROKER_JAR ]]; then
-  say "building the broker (first run only): ./mvnw -B -q -pl broker-service -am package -DskipTests"
-  (cd "$ROOT" && ./mvnw -B -q -pl broker-service -am package -DskipTests)
-fi
+ensure_broker_jar
 
 if [[ $CONFIG == "$ROOT/examples/standalone.yaml" && ($ALPHA_PORT != 3001 || $BETA_PORT != 3002) ]]; then
   sed -e "s#127.0.0.1:3001/#127.0.0.1:$ALPHA_PORT/#" -e "s#127.0.0.1:3002/#127.0.0.1:$BETA_PORT/#" \
@@ -105,19 +68,11 @@ done
 
 # --- the broker ----------------------------------------------------------------------------------------------------
 broker_log=$RUN_DIR/broker.log
-ready() {
-  if command -v curl >/dev/null; then
-    curl -fsS -o /dev/null "http://127.0.0.1:$BROKER_PORT/q/health/ready" 2>/dev/null
-  else
-    "$NODE" -e 'fetch(process.argv[1]).then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))' \
-      "http://127.0.0.1:$BROKER_PORT/q/health/ready"
-  fi
-}
 "$JAVA" -Dmanifold.broker.config-file="$CONFIG" -Dquarkus.http.port="$BROKER_PORT" \
   -Dquarkus.http.host="$BROKER_HOST" -jar "$BROKER_JAR" > >(tee "$broker_log") 2>&1 &
 BROKER_PID=$!
 CHILDREN+=("$BROKER_PID")
-wait_for "broker" "$BROKER_PID" "$broker_log" ready
+wait_for "broker" "$BROKER_PID" "$broker_log" http_ok "http://127.0.0.1:$BROKER_PORT/q/health/ready"
 
 CLIENT="node integration-tests/node/mcp-client.mjs --url http://127.0.0.1:$BROKER_PORT/mcp"
 cat >&2 <<MSG

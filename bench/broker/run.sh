@@ -23,53 +23,20 @@ RUN_DIR=${RUN_DIR:-$ROOT/bench/broker/target}
 JAVA=${JAVA:-java}
 NODE=${NODE:-node}
 NODE_DIR=$ROOT/integration-tests/node
-BROKER_JAR=$ROOT/broker-service/target/quarkus-app/quarkus-run.jar
+LOG_TAG=bench
+# shellcheck source=../../scripts/lib/processes.sh
+source "$ROOT/scripts/lib/processes.sh"
 
-say() { printf '[bench] %s\n' "$*" >&2; }
-die() { say "error: $*"; exit 1; }
-
-CHILDREN=()
-cleanup() {
-  local status=$?
-  trap - EXIT INT TERM
-  for pid in "${CHILDREN[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${CHILDREN[@]}"; do
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-free_port() {
-  "$NODE" -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })'
-}
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-http_ok() { "$NODE" -e 'fetch(process.argv[1]).then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))' "$1"; }
 tools_include() { # <url> <tool> [transport]
   "$NODE" "$NODE_DIR/mcp-client.mjs" --url "$1" --transport "${3:-streamable-http}" tools 2>/dev/null \
     | "$NODE" -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const o=JSON.parse(s);process.exit((o.tools||[]).some(t=>t.name===process.argv[1])?0:1)})' "$2"
-}
-wait_for() { # <what> <pid> <log> <command...>
-  local what=$1 pid=$2 log=$3; shift 3
-  for _ in $(seq 1 600); do
-    "$@" && return 0
-    kill -0 "$pid" 2>/dev/null || { tail -n 30 "$log" >&2; die "$what exited (log: $log)"; }
-    sleep 0.2
-  done
-  tail -n 30 "$log" >&2
-  die "$what not ready after 120s (log: $log)"
 }
 
 rm -rf "$RUN_DIR"
 mkdir -p "$RUN_DIR"
 "$NODE" "$NODE_DIR/ensure-deps.mjs"
-if [[ " $TARGETS " == *" broker "* && ! -f $BROKER_JAR ]]; then
-  say "building the broker: ./mvnw -B -q -pl broker-service -am package -DskipTests"
-  (cd "$ROOT" && ./mvnw -B -q -pl broker-service -am package -DskipTests)
+if [[ " $TARGETS " == *" broker "* ]]; then
+  ensure_broker_jar
 fi
 
 # --- the one backend ---------------------------------------------------------------------------------------------

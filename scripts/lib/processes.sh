@@ -1,0 +1,63 @@
+# Sourced by scripts/standalone.sh and bench/broker/run.sh: starting child processes, waiting for them, and always
+# stopping them. Set LOG_TAG, ROOT, JAVA and NODE before sourcing.
+
+say() { printf '[%s] %s\n' "${LOG_TAG:-manifold}" "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+# Every background process a script starts goes into CHILDREN; on exit (normal, Ctrl-C or TERM) each gets TERM, up to
+# 10 s to stop, then KILL.
+CHILDREN=()
+stop_children() {
+  local status=$?
+  trap - EXIT INT TERM
+  if ((${#CHILDREN[@]})); then
+    say "stopping ${#CHILDREN[@]} processes"
+    for pid in "${CHILDREN[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for pid in "${CHILDREN[@]}"; do
+      for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -KILL "$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+    done
+  fi
+  exit "$status"
+}
+trap stop_children EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+free_port() {
+  "$NODE" -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })'
+}
+
+# http_ok <url>: the URL answers 2xx.
+http_ok() {
+  if command -v curl >/dev/null; then
+    curl -fsS -o /dev/null "$1" 2>/dev/null
+  else
+    "$NODE" -e 'fetch(process.argv[1]).then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))' "$1"
+  fi
+}
+
+# wait_for <what> <pid> <log> <command...>: polls the command (every 0.1 s, up to 120 s) until it succeeds; fails
+# with the log's tail if the process exits first or time runs out.
+wait_for() {
+  local what=$1 pid=$2 log=$3; shift 3
+  for _ in $(seq 1 1200); do
+    "$@" && return 0
+    kill -0 "$pid" 2>/dev/null || { tail -n 40 "$log" >&2; die "$what exited (log: $log)"; }
+    sleep 0.1 # polling cadence
+  done
+  tail -n 40 "$log" >&2
+  die "$what not ready after 120s (log: $log)"
+}
+
+# The packaged broker, built on first use.
+BROKER_JAR=$ROOT/broker-service/target/quarkus-app/quarkus-run.jar
+ensure_broker_jar() {
+  if [[ ! -f $BROKER_JAR ]]; then
+    say "building the broker (first run only): ./mvnw -B -q -pl broker-service -am package -DskipTests"
+    (cd "$ROOT" && ./mvnw -B -q -pl broker-service -am package -DskipTests)
+  fi
+}
