@@ -245,7 +245,7 @@ public class ClientSessions {
     public Uni<McpReply> forward(ClientSession session, Backend backend, String method, JsonNode params,
                                  Consumer<JsonNode> onOther) {
         return callGuard.get(() -> backendSession(session, backend)
-                .chain(bs -> http.post(bs.url(), bs.sessionId(), bs.protocolVersion(), supervisor.request(method, params), false, onOther))
+                .chain(bs -> send(bs, method, params, onOther))
                 .onFailure(BackendException.class).recoverWithUni(failure -> {
                     if (((BackendException) failure).kind() != BackendException.Kind.SESSION_EXPIRED) {
                         return Uni.createFrom().failure(failure);
@@ -254,9 +254,12 @@ public class ClientSessions {
                     reinitializations.increment();
                     session.backendSessions.remove(backend.key());
                     session.openBackends.remove(backend.key());
-                    return openBackendSession(session, backend)
-                            .chain(bs -> http.post(bs.url(), bs.sessionId(), bs.protocolVersion(), supervisor.request(method, params), false, onOther));
+                    return openBackendSession(session, backend).chain(bs -> send(bs, method, params, onOther));
                 }));
+    }
+
+    private Uni<McpReply> send(ClientSession.BackendSession bs, String method, JsonNode params, Consumer<JsonNode> onOther) {
+        return http.post(bs.url(), bs.sessionId(), bs.protocolVersion(), supervisor.request(method, params), false, onOther);
     }
 
     private Uni<ClientSession.BackendSession> backendSession(ClientSession session, Backend backend) {
