@@ -26,9 +26,10 @@ public class Aggregator {
 
     private final BackendSupervisor supervisor;
     private final MeterRegistry registry;
-    private final List<Consumer<ToolCatalog>> listeners = new CopyOnWriteArrayList<>();
+    private final List<Consumer<String>> listeners = new CopyOnWriteArrayList<>();
     private final Set<ToolCatalog.Dropped> reported = new HashSet<>();
     private volatile ToolCatalog catalog = ToolCatalog.empty();
+    private volatile FeatureCatalog features = FeatureCatalog.empty();
     private volatile PrefixMode mode = PrefixMode.ALWAYS;
     private final Gauge toolsGauge;
 
@@ -51,12 +52,17 @@ public class Aggregator {
         return catalog;
     }
 
+    /** The aggregated prompts, resources and resource templates. */
+    public FeatureCatalog features() {
+        return features;
+    }
+
     public void prefixMode(PrefixMode next) {
         this.mode = next;
     }
 
-    /** Listens for changes of the tool set clients see. */
-    public void onChange(Consumer<ToolCatalog> listener) {
+    /** Listens for changes of what clients see: called with {@code tools}, {@code prompts} or {@code resources}. */
+    public void onChange(Consumer<String> listener) {
         listeners.add(listener);
     }
 
@@ -82,7 +88,20 @@ public class Aggregator {
         reported.retainAll(current);
         if (!next.fingerprint().equals(catalog.fingerprint())) {
             catalog = next;
-            listeners.forEach(listener -> listener.accept(next));
+            listeners.forEach(listener -> listener.accept("tools"));
+        }
+        FeatureCatalog nextFeatures = FeatureCatalog.build(mode, supervisor.all().stream()
+                .filter(b -> b.entry().isEnabled())
+                .map(b -> new FeatureCatalog.Source(b.entry(), b.prompts(), b.resources(), b.templates(),
+                        b.offers("resources"), b.state() == BackendState.READY))
+                .toList());
+        FeatureCatalog previous = features;
+        features = nextFeatures;
+        if (!nextFeatures.promptsFingerprint().equals(previous.promptsFingerprint())) {
+            listeners.forEach(listener -> listener.accept("prompts"));
+        }
+        if (!nextFeatures.resourcesFingerprint().equals(previous.resourcesFingerprint())) {
+            listeners.forEach(listener -> listener.accept("resources"));
         }
     }
 

@@ -23,10 +23,16 @@ public final class Backend {
     volatile int consecutiveFailures;
     /** Tools from the last successful listing, original names; kept while unhealthy so names stay stable. */
     volatile List<ObjectNode> tools = List.of();
+    /** Prompts, resources and resource templates from the last successful listings (empty without the capability). */
+    volatile List<ObjectNode> prompts = List.of();
+    volatile List<ObjectNode> resources = List.of();
+    volatile List<ObjectNode> templates = List.of();
     volatile String discoverySessionId;
     volatile String protocolVersion;
     volatile JsonNode capabilities;
     volatile boolean closed;
+    /** Whether the backend answered the broker's last listing with an SSE stream rather than JSON. */
+    volatile boolean streams;
     /** Set while a connect loop runs, so a backend never has two. */
     final java.util.concurrent.atomic.AtomicBoolean connecting = new java.util.concurrent.atomic.AtomicBoolean();
     /** Sequence of connect attempts; a late result of a superseded (timed-out) attempt is ignored. */
@@ -74,6 +80,45 @@ public final class Backend {
 
     public List<ObjectNode> tools() {
         return tools;
+    }
+
+    public List<ObjectNode> prompts() {
+        return prompts;
+    }
+
+    public List<ObjectNode> resources() {
+        return resources;
+    }
+
+    public List<ObjectNode> templates() {
+        return templates;
+    }
+
+    /** The capabilities the backend declared in its initialize result; empty until it connected once. */
+    public JsonNode capabilities() {
+        JsonNode caps = capabilities;
+        return caps == null ? com.fasterxml.jackson.databind.node.MissingNode.getInstance() : caps;
+    }
+
+    /** Whether the backend declared this capability (tools, prompts, resources, logging, completions). */
+    public boolean offers(String capability) {
+        JsonNode caps = capabilities;
+        return caps != null && caps.has(capability) && !caps.get(capability).isNull();
+    }
+
+    /** The session the broker itself holds with the backend (discovery, probes, stateless clients' calls). */
+    public String discoverySessionId() {
+        return discoverySessionId;
+    }
+
+    /** Whether the backend answers requests with SSE streams (seen on its last listing). */
+    public boolean streams() {
+        return streams;
+    }
+
+    /** Whether the backend speaks only the stateless 2026-07-28 protocol. */
+    public boolean stateless() {
+        return dev.manifold.broker.mcp.McpProtocol.STATELESS.equals(protocolVersion);
     }
 
     public String protocolVersion() {

@@ -211,9 +211,14 @@ public class BackendSupervisor {
         int attempt = backend.attempts.incrementAndGet();
         String url = backend.entry().url();
         String preferred = backend.entry().protocolHint() != null ? backend.entry().protocolHint() : McpProtocol.LATEST;
-        return initialize(url, preferred, mapper.createObjectNode(), true)
-                .chain(session -> listTools(url, session.sessionId(), session.protocolVersion(), true)
-                        .invoke(tools -> {
+        Uni<InitializedSession> handshake = McpProtocol.STATELESS.equals(preferred)
+                ? discoverStateless(url, true)
+                : initialize(url, preferred, discoveryCapabilities(), true)
+                .onFailure(f -> f instanceof BackendException be && be.kind() == BackendException.Kind.PROTOCOL)
+                .recoverWithUni(failure -> discoverStateless(url, true).onFailure().transform(ignored -> failure));
+        return handshake
+                .chain(session -> discover(url, session, true)
+                        .invoke(found -> {
                             if (backend.closed || backend.attempts.get() != attempt) {
                                 // removed meanwhile, or this attempt timed out and a newer one runs
                                 if (session.sessionId() != null) {
@@ -226,13 +231,19 @@ public class BackendSupervisor {
                             backend.discoverySessionId = session.sessionId();
                             backend.protocolVersion = session.protocolVersion();
                             backend.capabilities = session.capabilities();
-                            backend.tools = tools;
+                            backend.tools = found.tools();
+                            backend.prompts = found.prompts();
+                            backend.resources = found.resources();
+                            backend.templates = found.templates();
+                            backend.streams = found.streamed();
                             backend.consecutiveFailures = 0;
                             if (oldSid != null && !oldSid.equals(session.sessionId())) {
                                 http.deleteSession(url, oldSid, session.protocolVersion()).subscribe().with(v -> {
                                 });
                             }
-                            LOG.infof("Backend %s ready: %d tools, protocol %s", backend.id(), tools.size(), session.protocolVersion());
+                            LOG.infof("Backend %s ready: %d tools, %d prompts, %d resources, %d resource templates, protocol %s",
+                                    backend.id(), found.tools().size(), found.prompts().size(), found.resources().size(),
+                                    found.templates().size(), session.protocolVersion());
                             transition(backend, BackendState.READY, null);
                             healthListeners.forEach(l -> l.accept(backend));
                             fireToolsChanged();
@@ -242,19 +253,123 @@ public class BackendSupervisor {
     }
 
     /**
+     * What the broker declares in its own (discovery) sessions: everything it can relay to clients. Some servers
+     * offer tools only to clients that can answer sampling, elicitation or roots requests; declaring them here
+     * lists those tools, and a client session gets them only if the client itself declared the capability.
+     */
+    private ObjectNode discoveryCapabilities() {
+        ObjectNode caps = mapper.createObjectNode();
+        for (String capability : config.discoveryCapabilities()) {
+            switch (capability.trim()) {
+                case "sampling" -> caps.putObject("sampling");
+                case "elicitation" -> caps.putObject("elicitation");
+                case "roots" -> caps.putObject("roots").put("listChanged", true);
+                default -> {
+                    // "none" or unknown names declare nothing
+                }
+            }
+        }
+        return caps;
+    }
+
+    /** The broker's answer to a server-to-client request on its own session: no roots, nothing else served. */
+    private void answerOnDiscovery(Backend backend, InitializedSession session, JsonNode request) {
+        ObjectNode answer = mapper.createObjectNode();
+        answer.put("jsonrpc", "2.0");
+        answer.set("id", request.get("id"));
+        if ("roots/list".equals(request.path("method").asText())) {
+            answer.putObject("result").putArray("roots");
+        } else {
+            ObjectNode error = answer.putObject("error");
+            error.put("code", McpProtocol.METHOD_NOT_FOUND);
+            error.put("message", "The gateway's own session has no client to ask");
+        }
+        http.post(backend.entry().url(), session.sessionId(), session.protocolVersion(), answer, false, null)
+                .subscribe().with(r -> {
+                }, f -> LOG.debugf("Answering %s on %s's discovery session failed: %s", request.path("method").asText(), backend.id(), f.getMessage()));
+    }
+
+    /** What a backend serves: its tools, and its prompts, resources and templates when it declares them. */
+    public record Discovery(List<ObjectNode> tools, List<ObjectNode> prompts, List<ObjectNode> resources,
+                            List<ObjectNode> templates, boolean streamed) {
+    }
+
+    /** The list methods per feature: method, result field, capability. */
+    enum Feature {
+        TOOLS("tools/list", "tools", "tools", "name"),
+        PROMPTS("prompts/list", "prompts", "prompts", "name"),
+        RESOURCES("resources/list", "resources", "resources", "uri"),
+        TEMPLATES("resources/templates/list", "resourceTemplates", "resources", "uriTemplate");
+
+        final String method;
+        final String field;
+        final String capability;
+        final String key;
+
+        Feature(String method, String field, String capability, String key) {
+            this.method = method;
+            this.field = field;
+            this.capability = capability;
+            this.key = key;
+        }
+    }
+
+    private Uni<Discovery> discover(String url, InitializedSession session, boolean fresh) {
+        JsonNode caps = session.capabilities();
+        java.util.concurrent.atomic.AtomicBoolean streamed = new java.util.concurrent.atomic.AtomicBoolean();
+        return listAll(url, session.sessionId(), session.protocolVersion(), fresh, Feature.TOOLS, streamed)
+                .chain(tools -> listFeature(url, session, fresh, Feature.PROMPTS, caps)
+                        .chain(prompts -> listFeature(url, session, fresh, Feature.RESOURCES, caps)
+                                .chain(resources -> listFeature(url, session, fresh, Feature.TEMPLATES, caps)
+                                        .map(templates -> new Discovery(tools, prompts, resources, templates, streamed.get())))));
+    }
+
+    /**
+     * Lists one feature. Tools are always listed (a failure fails the connect); the others only when the backend
+     * declares the capability, and a failure there leaves that feature empty rather than failing the backend.
+     */
+    private Uni<List<ObjectNode>> listFeature(String url, InitializedSession session, boolean fresh, Feature feature,
+                                              JsonNode caps) {
+        if (feature != Feature.TOOLS && (caps == null || !caps.has(feature.capability))) {
+            return Uni.createFrom().item(List.of());
+        }
+        Uni<List<ObjectNode>> listing = listAll(url, session.sessionId(), session.protocolVersion(), fresh, feature, null);
+        if (feature == Feature.TOOLS) {
+            return listing;
+        }
+        return listing.onFailure(f -> !(f instanceof BackendException be && be.kind() != BackendException.Kind.PROTOCOL))
+                .recoverWithItem(f -> {
+                    LOG.warnf("%s declares %s but %s failed: %s; serving none", url, feature.capability, feature.method, f.getMessage());
+                    return List.of();
+                });
+    }
+
+    /**
      * Listens on the backend's GET stream for its own {@code notifications/tools/list_changed} and re-lists its
      * tools then. A backend that offers no stream (405) is simply not listened to; its tools are re-listed on
      * reconnect. When the stream ends, the next probe decides: a healthy backend gets a new stream.
      */
     private void listenForChanges(Backend backend, InitializedSession session) {
         closeStream(backend);
-        if (session.sessionId() == null || !session.capabilities().path("tools").path("listChanged").asBoolean(false)) {
+        if (session.sessionId() == null || !announcesChanges(session.capabilities())) {
             return;
         }
         String url = backend.entry().url();
         http.openStream(url, session.sessionId(), session.protocolVersion(), message -> {
-            if ("notifications/tools/list_changed".equals(message.path("method").asText())) {
-                relist(backend, session);
+            if (message.has("id") && message.path("method").isTextual()) {
+                answerOnDiscovery(backend, session, message);
+                return;
+            }
+            switch (message.path("method").asText()) {
+                case "notifications/tools/list_changed" -> relist(backend, session, Feature.TOOLS);
+                case "notifications/prompts/list_changed" -> relist(backend, session, Feature.PROMPTS);
+                case "notifications/resources/list_changed" -> {
+                    relist(backend, session, Feature.RESOURCES);
+                    relist(backend, session, Feature.TEMPLATES);
+                }
+                default -> {
+                    // other messages on the discovery session are not for any client
+                }
             }
         }, () -> backend.changeStream = null).subscribe().with(handle -> {
             backend.streamOffered = handle != null;
@@ -266,18 +381,29 @@ public class BackendSupervisor {
         }, failure -> LOG.debugf("No change stream from %s: %s", backend.id(), failure.getMessage()));
     }
 
-    private void relist(Backend backend, InitializedSession session) {
-        listTools(backend.entry().url(), session.sessionId(), session.protocolVersion(), false)
+    private static boolean announcesChanges(JsonNode caps) {
+        return caps != null && (caps.path("tools").path("listChanged").asBoolean(false)
+                || caps.path("prompts").path("listChanged").asBoolean(false)
+                || caps.path("resources").path("listChanged").asBoolean(false));
+    }
+
+    private void relist(Backend backend, InitializedSession session, Feature feature) {
+        listFeature(backend.entry().url(), session, false, feature, session.capabilities())
                 .ifNoItem().after(config.connectTimeout()).fail()
-                .subscribe().with(tools -> {
+                .subscribe().with(items -> {
                     if (backend.closed || !session.sessionId().equals(backend.discoverySessionId)) {
                         return;
                     }
-                    backend.tools = tools;
-                    LOG.infof("Backend %s changed its tools: %d tools", backend.id(), tools.size());
+                    switch (feature) {
+                        case TOOLS -> backend.tools = items;
+                        case PROMPTS -> backend.prompts = items;
+                        case RESOURCES -> backend.resources = items;
+                        case TEMPLATES -> backend.templates = items;
+                    }
+                    LOG.infof("Backend %s changed its %s: %d", backend.id(), feature.field, items.size());
                     healthListeners.forEach(l -> l.accept(backend));
                     fireToolsChanged();
-                }, failure -> LOG.debugf("Re-listing %s after list_changed failed: %s", backend.id(), failure.getMessage()));
+                }, failure -> LOG.debugf("Re-listing %s of %s after list_changed failed: %s", feature.field, backend.id(), failure.getMessage()));
     }
 
     private static void closeStream(Backend backend) {
@@ -313,8 +439,7 @@ public class BackendSupervisor {
     /** After a good probe: a backend that offers a change stream but lost it gets a new one. */
     private void ensureStream(Backend backend) {
         if (backend.changeStream == null && backend.discoverySessionId != null && !backend.closed
-                && backend.capabilities != null && backend.capabilities.path("tools").path("listChanged").asBoolean(false)
-                && backend.streamOffered) {
+                && announcesChanges(backend.capabilities) && backend.streamOffered) {
             listenForChanges(backend, new InitializedSession(backend.discoverySessionId, backend.protocolVersion, backend.capabilities));
         }
     }
@@ -324,7 +449,7 @@ public class BackendSupervisor {
         if (backend.closed || backend.state != BackendState.READY) {
             return;
         }
-        ObjectNode ping = request("ping", null);
+        ObjectNode ping = backend.stateless() ? request("server/discover", null) : request("ping", null); // no ping in 2026-07-28
         probeGuard.get(() -> http.post(backend.entry().url(), backend.discoverySessionId, backend.protocolVersion, ping, true, null))
                 .subscribe().with(
                         reply -> {
@@ -443,16 +568,44 @@ public class BackendSupervisor {
                 });
     }
 
-    /** Lists every tool of a backend, following nextCursor up to the configured page limit. */
-    public Uni<List<ObjectNode>> listTools(String url, String sessionId, String protocolVersion, boolean freshConnection) {
-        List<ObjectNode> collected = new ArrayList<>();
-        return listPage(url, sessionId, protocolVersion, freshConnection, null, collected, 0);
+    /**
+     * For a backend that refused initialize: asks {@code server/discover} in the stateless 2026-07-28 protocol.
+     * A backend that supports it is then spoken to statelessly (no session, version and capabilities in _meta).
+     */
+    public Uni<InitializedSession> discoverStateless(String url, boolean freshConnection) {
+        return http.post(url, null, McpProtocol.STATELESS, request("server/discover", null), freshConnection, null)
+                .chain(reply -> {
+                    JsonNode result = reply.result();
+                    boolean supported = false;
+                    if (result != null) {
+                        for (JsonNode v : result.path("supportedVersions")) {
+                            supported |= McpProtocol.STATELESS.equals(v.asText());
+                        }
+                    }
+                    if (!supported) {
+                        return Uni.createFrom().failure(new BackendException(BackendException.Kind.PROTOCOL, reply.status(),
+                                url + " does not offer the stateless protocol " + McpProtocol.STATELESS));
+                    }
+                    return Uni.createFrom().item(new InitializedSession(null, McpProtocol.STATELESS, result.path("capabilities")));
+                });
     }
 
-    private Uni<List<ObjectNode>> listPage(String url, String sessionId, String version, boolean fresh, String cursor,
-                                           List<ObjectNode> collected, int page) {
+    /** Lists every tool of a backend, following nextCursor up to the configured page limit. */
+    public Uni<List<ObjectNode>> listTools(String url, String sessionId, String protocolVersion, boolean freshConnection) {
+        return listAll(url, sessionId, protocolVersion, freshConnection, Feature.TOOLS, null);
+    }
+
+    private Uni<List<ObjectNode>> listAll(String url, String sessionId, String protocolVersion, boolean fresh, Feature feature,
+                                          java.util.concurrent.atomic.AtomicBoolean streamed) {
+        List<ObjectNode> collected = new ArrayList<>();
+        return listPage(url, sessionId, protocolVersion, fresh, feature, null, collected, 0, streamed);
+    }
+
+    private Uni<List<ObjectNode>> listPage(String url, String sessionId, String version, boolean fresh, Feature feature,
+                                           String cursor, List<ObjectNode> collected, int page,
+                                           java.util.concurrent.atomic.AtomicBoolean streamed) {
         if (page >= config.maxBackendPages()) {
-            LOG.warnf("%s returned more than %d pages of tools; stopping at %d tools", url, config.maxBackendPages(), collected.size());
+            LOG.warnf("%s returned more than %d pages of %s; stopping at %d", url, config.maxBackendPages(), feature.field, collected.size());
             return Uni.createFrom().item(List.copyOf(collected));
         }
         ObjectNode params = null;
@@ -460,17 +613,20 @@ public class BackendSupervisor {
             params = mapper.createObjectNode();
             params.put("cursor", cursor);
         }
-        return http.post(url, sessionId, version, request("tools/list", params), fresh, null)
+        return http.post(url, sessionId, version, request(feature.method, params), fresh, null)
                 .chain(reply -> {
+                    if (streamed != null) {
+                        streamed.set(reply.streamed());
+                    }
                     JsonNode result = reply.result();
                     if (result == null) {
                         return Uni.createFrom().failure(new BackendException(BackendException.Kind.PROTOCOL, reply.status(),
-                                url + " failed tools/list: " + reply.error()));
+                                url + " failed " + feature.method + ": " + reply.error()));
                     }
-                    JsonNode tools = result.path("tools");
-                    if (tools instanceof ArrayNode array) {
-                        array.forEach(tool -> {
-                            if (tool instanceof ObjectNode object && object.path("name").isTextual()) {
+                    JsonNode items = result.path(feature.field);
+                    if (items instanceof ArrayNode array) {
+                        array.forEach(item -> {
+                            if (item instanceof ObjectNode object && object.path(feature.key).isTextual()) {
                                 collected.add(object);
                             }
                         });
@@ -479,7 +635,7 @@ public class BackendSupervisor {
                     if (next == null || next.isEmpty()) {
                         return Uni.createFrom().item(List.copyOf(collected));
                     }
-                    return listPage(url, sessionId, version, fresh, next, collected, page + 1);
+                    return listPage(url, sessionId, version, fresh, feature, next, collected, page + 1, streamed);
                 });
     }
 }

@@ -36,7 +36,23 @@ public class McpHttpClient {
 
     public static final String SESSION_HEADER = "Mcp-Session-Id";
     public static final String PROTOCOL_HEADER = "MCP-Protocol-Version";
+    public static final String METHOD_HEADER = "Mcp-Method";
+    public static final String NAME_HEADER = "Mcp-Name";
 
+    /** Receives what a backend sends on an SSE response besides the response itself. */
+    public interface ReplyStream {
+        /** The backend answered with an event stream (called once, before any message). */
+        default void opened() {
+        }
+
+        /** A notification or server-to-client request on the stream. */
+        void message(JsonNode message);
+    }
+
+    /** Times a POST stream that ended without its response is resumed with GET and Last-Event-ID. */
+    static final int MAX_RESUMES = 5;
+
+    private final Vertx vertx;
     private final ObjectMapper mapper;
     private final HttpClient pooled;
     private final HttpClient fresh;
@@ -44,6 +60,7 @@ public class McpHttpClient {
     private final HttpClient streams;
 
     public McpHttpClient(Vertx vertx, ObjectMapper mapper, BrokerConfig config) {
+        this.vertx = vertx;
         this.mapper = mapper;
         int connectMillis = (int) Math.max(1, config.connectTimeout().toMillis());
         this.pooled = vertx.createHttpClient(new HttpClientOptions()
@@ -79,7 +96,11 @@ public class McpHttpClient {
      *                        server-to-client requests); may be {@code null}
      */
     public Uni<McpReply> post(String url, String sessionId, String protocolVersion, JsonNode message,
-                              boolean freshConnection, Consumer<JsonNode> onOther) {
+                              boolean freshConnection, ReplyStream onOther) {
+        if (dev.manifold.broker.mcp.McpProtocol.STATELESS.equals(protocolVersion) && message.path("method").isTextual()
+                && message.has("id")) {
+            message = withStatelessMeta(message);
+        }
         byte[] body;
         try {
             body = mapper.writeValueAsBytes(message);
@@ -97,6 +118,15 @@ public class McpHttpClient {
         }
         if (protocolVersion != null) {
             options.putHeader(PROTOCOL_HEADER, protocolVersion);
+        }
+        if (dev.manifold.broker.mcp.McpProtocol.STATELESS.equals(protocolVersion) && message.path("method").isTextual()) {
+            // 2026-07-28: the method and the addressed name are mirrored in headers for intermediaries
+            String method = message.get("method").asText();
+            options.putHeader(METHOD_HEADER, method);
+            String name = dev.manifold.broker.mcp.McpProtocol.nameOf(method, message.get("params"));
+            if (name != null) {
+                options.putHeader(NAME_HEADER, name);
+            }
         }
         HttpClient client = freshConnection ? fresh : pooled;
         return Uni.createFrom().emitter(emitter -> {
@@ -117,7 +147,7 @@ public class McpHttpClient {
                             emitter.fail(classify(url, failure));
                         }
                     })
-                    .onSuccess(response -> handleResponse(url, sessionId, requestId, response, onOther, reply -> {
+                    .onSuccess(response -> handleResponse(url, sessionId, protocolVersion, requestId, response, onOther, reply -> {
                         if (done.compareAndSet(false, true)) {
                             emitter.complete(reply);
                         }
@@ -127,6 +157,22 @@ public class McpHttpClient {
                         }
                     }));
         });
+    }
+
+    /** A copy of a request with the 2026-07-28 _meta keys (version, capabilities) added where missing. */
+    private JsonNode withStatelessMeta(JsonNode message) {
+        com.fasterxml.jackson.databind.node.ObjectNode copy = ((com.fasterxml.jackson.databind.node.ObjectNode) message).deepCopy();
+        com.fasterxml.jackson.databind.node.ObjectNode params = copy.get("params") instanceof com.fasterxml.jackson.databind.node.ObjectNode p
+                ? p : copy.putObject("params");
+        com.fasterxml.jackson.databind.node.ObjectNode meta = params.get("_meta") instanceof com.fasterxml.jackson.databind.node.ObjectNode m
+                ? m : params.putObject("_meta");
+        if (!meta.has(dev.manifold.broker.mcp.McpProtocol.META_PROTOCOL_VERSION)) {
+            meta.put(dev.manifold.broker.mcp.McpProtocol.META_PROTOCOL_VERSION, dev.manifold.broker.mcp.McpProtocol.STATELESS);
+        }
+        if (!meta.has(dev.manifold.broker.mcp.McpProtocol.META_CLIENT_CAPABILITIES)) {
+            meta.putObject(dev.manifold.broker.mcp.McpProtocol.META_CLIENT_CAPABILITIES);
+        }
+        return copy;
     }
 
     /**
@@ -190,8 +236,8 @@ public class McpHttpClient {
                 .onFailure().recoverWithNull();
     }
 
-    private void handleResponse(String url, String sentSessionId, JsonNode requestId, HttpClientResponse response,
-                                Consumer<JsonNode> onOther, Consumer<McpReply> complete,
+    private void handleResponse(String url, String sentSessionId, String protocolVersion, JsonNode requestId,
+                                HttpClientResponse response, ReplyStream onOther, Consumer<McpReply> complete,
                                 Consumer<Throwable> fail) {
         int status = response.statusCode();
         String sessionId = response.getHeader(SESSION_HEADER);
@@ -217,26 +263,11 @@ public class McpHttpClient {
         }
 
         if (sse && status == 200) {
-            AtomicBoolean answered = new AtomicBoolean();
-            SseParser parser = new SseParser(data -> {
-                JsonNode msg = parseOrNull(data);
-                if (msg == null) {
-                    return;
-                }
-                if (isResponseTo(msg, requestId) && answered.compareAndSet(false, true)) {
-                    complete.accept(new McpReply(status, sessionId, msg));
-                } else if (onOther != null) {
-                    onOther.accept(msg);
-                }
-            });
-            response.handler(chunk -> parser.feed(chunk.getBytes()));
-            response.endHandler(v -> {
-                parser.end();
-                if (!answered.get()) {
-                    fail.accept(new BackendException(BackendException.Kind.PROTOCOL, status,
-                            url + " closed its event stream without answering request " + requestId));
-                }
-            });
+            if (onOther != null) {
+                onOther.opened();
+            }
+            readStream(url, sentSessionId != null ? sentSessionId : sessionId, protocolVersion, requestId, status,
+                    sessionId, response, onOther, complete, fail, 0);
             return;
         }
 
@@ -273,6 +304,74 @@ public class McpHttpClient {
                         url + " answered HTTP " + status + " with " + (contentType == null ? "no content type" : contentType)
                                 + " and no JSON-RPC response"));
             }
+        });
+    }
+
+    /**
+     * Reads an SSE response until the response to {@code requestId}. A stream that ends before it, after the
+     * backend gave an event id, is resumed with GET and Last-Event-ID (SSE polling, 2025-11-25), after the
+     * backend's retry hint, at most {@link #MAX_RESUMES} times.
+     */
+    private void readStream(String url, String sessionId, String protocolVersion, JsonNode requestId, int status,
+                            String returnedSessionId, HttpClientResponse response, ReplyStream onOther,
+                            Consumer<McpReply> complete, Consumer<Throwable> fail, int resumes) {
+        AtomicBoolean answered = new AtomicBoolean();
+        SseParser[] holder = new SseParser[1];
+        SseParser parser = new SseParser(data -> {
+            JsonNode msg = parseOrNull(data);
+            if (msg == null) {
+                return;
+            }
+            if (isResponseTo(msg, requestId) && answered.compareAndSet(false, true)) {
+                complete.accept(new McpReply(status, returnedSessionId, msg, true));
+            } else if (onOther != null) {
+                onOther.message(msg);
+            }
+        });
+        holder[0] = parser;
+        response.handler(chunk -> parser.feed(chunk.getBytes()));
+        response.exceptionHandler(e -> {
+            if (!answered.get()) {
+                fail.accept(classify(url, e));
+            }
+        });
+        response.endHandler(v -> {
+            parser.end();
+            if (answered.get()) {
+                return;
+            }
+            String lastId = parser.lastEventId();
+            if (lastId == null || sessionId == null || resumes >= MAX_RESUMES) {
+                fail.accept(new BackendException(BackendException.Kind.PROTOCOL, status,
+                        url + " closed its event stream without answering request " + requestId));
+                return;
+            }
+            long delay = parser.retryMillis() > 0 ? Math.min(parser.retryMillis(), 30_000) : 100;
+            vertx.setTimer(delay, t -> {
+                RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET).setAbsoluteURI(url)
+                        .putHeader("Accept", "text/event-stream")
+                        .putHeader(SESSION_HEADER, sessionId)
+                        .putHeader("Last-Event-ID", lastId);
+                if (protocolVersion != null) {
+                    options.putHeader(PROTOCOL_HEADER, protocolVersion);
+                }
+                streams.request(options).compose(HttpClientRequest::send).onComplete(ar -> {
+                    if (ar.failed()) {
+                        fail.accept(classify(url, ar.cause()));
+                        return;
+                    }
+                    HttpClientResponse resumed = ar.result();
+                    String type = resumed.getHeader("Content-Type");
+                    if (resumed.statusCode() != 200 || type == null || !type.toLowerCase().startsWith("text/event-stream")) {
+                        resumed.body();
+                        fail.accept(new BackendException(BackendException.Kind.PROTOCOL, resumed.statusCode(),
+                                url + " refused to resume its event stream (HTTP " + resumed.statusCode() + ")"));
+                        return;
+                    }
+                    readStream(url, sessionId, protocolVersion, requestId, status, returnedSessionId, resumed, onOther,
+                            complete, fail, resumes + 1);
+                });
+            });
         });
     }
 

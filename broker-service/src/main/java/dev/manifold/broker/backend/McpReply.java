@@ -8,8 +8,13 @@ import com.fasterxml.jackson.databind.JsonNode;
  * @param status    HTTP status
  * @param sessionId the {@code Mcp-Session-Id} the backend returned, if any
  * @param message   the JSON-RPC response whose id matches the request; {@code null} for a notification (202)
+ * @param streamed  whether it came on an SSE stream rather than as a JSON body
  */
-public record McpReply(int status, String sessionId, JsonNode message) {
+public record McpReply(int status, String sessionId, JsonNode message, boolean streamed) {
+
+    public McpReply(int status, String sessionId, JsonNode message) {
+        this(status, sessionId, message, false);
+    }
 
     /** The {@code result} member, or {@code null} when the backend answered with an error. */
     public JsonNode result() {

@@ -13,6 +13,8 @@ final class SseParser {
     private final java.io.ByteArrayOutputStream pending = new java.io.ByteArrayOutputStream();
     private final StringBuilder data = new StringBuilder();
     private boolean hasData;
+    private String lastEventId;
+    private long retryMillis = -1;
 
     SseParser(Consumer<String> onData) {
         this.onData = onData;
@@ -56,8 +58,29 @@ final class SseParser {
             }
             data.append(value);
             hasData = true;
+        } else if (line.startsWith("id:")) {
+            String value = line.substring(3).trim();
+            if (value.indexOf(0) < 0) {
+                lastEventId = value;
+            }
+        } else if (line.startsWith("retry:")) {
+            try {
+                retryMillis = Long.parseLong(line.substring(6).trim());
+            } catch (NumberFormatException ignored) {
+                // not a number: ignored, as the SSE specification says
+            }
         }
-        // event:, id:, retry: and comments carry nothing the broker needs for request/response exchanges.
+        // event: and comments carry nothing the broker needs.
+    }
+
+    /** The last event id seen (for resuming with Last-Event-ID), or {@code null}. */
+    String lastEventId() {
+        return lastEventId;
+    }
+
+    /** The last retry hint in milliseconds, or -1. */
+    long retryMillis() {
+        return retryMillis;
     }
 
     private void dispatch() {

@@ -112,4 +112,40 @@ public interface BrokerConfig {
      * loopback origins are always allowed. Use {@code *} to allow any origin.
      */
     Optional<List<String>> allowedOrigins();
+
+    /**
+     * How long a server-to-client request (sampling, elicitation, roots) relayed to a client may wait for the
+     * client's answer; then the backend gets a timeout error and the client a notifications/cancelled.
+     */
+    @WithDefault("5m")
+    Duration serverRequestTimeout();
+
+    /** Events kept per client SSE stream for resumption with Last-Event-ID. */
+    @WithDefault("100")
+    int streamReplayEvents();
+
+    /** How long an undelivered (disconnected) POST stream is kept for the client to resume it. */
+    @WithDefault("5m")
+    Duration streamReplayTtl();
+
+    /**
+     * How the broker answers what it answers itself (initialize, ping, lists) to clients that accept both JSON and
+     * SSE: {@code auto} answers like the backends do (SSE when every backend answered the broker's own listing
+     * with a stream, as SDK servers do by default), {@code json} or {@code sse} always.
+     */
+    @WithDefault("auto")
+    String localResponses();
+
+    /**
+     * Client capabilities the broker declares in its own sessions with backends, where it discovers what they
+     * serve: any of {@code sampling}, {@code elicitation}, {@code roots}. Some servers list certain tools only to
+     * clients declaring them; a client session declares the client's own capabilities, so such a tool works for
+     * clients that can answer its requests. Set to {@code none} to list what a client without capabilities sees.
+     */
+    @WithDefault("sampling,elicitation,roots")
+    List<String> discoveryCapabilities();
+
+    /** The SSE retry hint (milliseconds) in the priming event sent to 2025-11-25 clients. */
+    @WithDefault("1s")
+    Duration sseRetry();
 }

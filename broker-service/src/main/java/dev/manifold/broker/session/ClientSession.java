@@ -2,11 +2,11 @@ package dev.manifold.broker.session;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.smallrye.mutiny.Uni;
-import io.vertx.core.http.HttpServerResponse;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One client's session with the broker: what it negotiated, and the backend sessions opened for it lazily, one
@@ -23,18 +23,49 @@ public final class ClientSession {
     final Map<String, Uni<BackendSession>> backendSessions = new ConcurrentHashMap<>();
     /** The backend sessions already open, as stored in Redis. */
     final Map<String, BackendSession> openBackends = new ConcurrentHashMap<>();
-    /** The client's open GET stream, where server-initiated messages go; at most one is used. */
-    volatile HttpServerResponse stream;
-    /** A list_changed is owed but the stream's write queue was full; sent once it drains. */
-    private final AtomicBoolean listChangedPending = new AtomicBoolean();
+    /** The session's GET stream, where server-initiated messages not tied to a request go; null until opened. */
+    volatile EventStream standalone;
+    /** SSE streams answering this session's POSTs, by stream id, kept until delivered (for resumption). */
+    final Map<String, EventStream> streams = new ConcurrentHashMap<>();
+    final AtomicLong streamIds = new AtomicLong();
+    /** list_changed kinds owed because the stream's write queue was full; sent once it drains. */
+    private final Set<String> listChangedPending = ConcurrentHashMap.newKeySet();
+    /** Open backend GET streams for this session, by backend key: closes them. */
+    final Map<String, Runnable> backendStreams = new ConcurrentHashMap<>();
+    /** Server-to-client requests waiting for the client's answer, by the id the client saw. */
+    public final Map<String, PendingServerRequest> pending = new ConcurrentHashMap<>();
+    /** The client's requests in flight at backends, by the client's id (as JSON text): for cancellation. */
+    public final Map<String, InFlight> inFlight = new ConcurrentHashMap<>();
+    /** Progress tokens sent to backends, mapped back to the client's own token. */
+    public final Map<String, JsonNode> progressTokens = new ConcurrentHashMap<>();
+    private final JsonNode capabilities;
 
     public ClientSession(String id, String protocolVersion, JsonNode clientInfo, String principal, long createdAt) {
+        this(id, protocolVersion, clientInfo, null, principal, createdAt);
+    }
+
+    public ClientSession(String id, String protocolVersion, JsonNode clientInfo, JsonNode capabilities, String principal,
+                         long createdAt) {
         this.id = id;
         this.protocolVersion = protocolVersion;
         this.clientInfo = clientInfo;
+        this.capabilities = capabilities;
         this.principal = principal;
         this.createdAt = createdAt;
         this.touchedAt = System.currentTimeMillis();
+    }
+
+    /** The capabilities the client declared at initialize (passed on to its backend sessions); may be null. */
+    public JsonNode capabilities() {
+        return capabilities;
+    }
+
+    /** A server-to-client request relayed to the client: which backend asked, and its own id. */
+    public record PendingServerRequest(String serverId, JsonNode originalId, long timerId) {
+    }
+
+    /** A client request forwarded to a backend: where, and under which id. */
+    public record InFlight(String serverId, String backendKey, JsonNode backendId) {
     }
 
     public String id() {
@@ -57,19 +88,25 @@ public final class ClientSession {
         return createdAt;
     }
 
-    /** The client's open GET stream, or {@code null}. */
-    public HttpServerResponse stream() {
-        return stream;
+    /** The session's GET stream, or {@code null}. */
+    public EventStream standalone() {
+        return standalone;
     }
 
-    /** Marks a list_changed as owed; returns whether one already was. */
-    public boolean markListChangedPending() {
-        return listChangedPending.getAndSet(true);
+    /** Marks a list_changed of this kind as owed; returns whether it already was. */
+    public boolean markListChangedPending(String kind) {
+        return !listChangedPending.add(kind);
     }
 
-    /** Clears the owed list_changed; returns whether one was owed. */
-    public boolean clearListChangedPending() {
-        return listChangedPending.getAndSet(false);
+    /** Takes the owed list_changed kinds. */
+    public Set<String> takeListChangedPending() {
+        Set<String> owed = new java.util.TreeSet<>();
+        for (String kind : Set.copyOf(listChangedPending)) {
+            if (listChangedPending.remove(kind)) {
+                owed.add(kind);
+            }
+        }
+        return owed;
     }
 
     /** A backend session held for this client. */

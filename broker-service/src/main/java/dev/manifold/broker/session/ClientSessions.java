@@ -34,7 +34,7 @@ import java.time.Duration;
 import java.time.temporal.ChronoUnit;
 import java.util.HexFormat;
 import java.util.Map;
-import java.util.function.Consumer;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * Client sessions and the backend sessions opened for them. Session ids carry 128 random bits.
@@ -60,6 +60,7 @@ public class ClientSessions {
         }
     }
 
+    private final io.vertx.core.Vertx vertx;
     private final BackendSupervisor supervisor;
     private final McpHttpClient http;
     private final ObjectMapper mapper;
@@ -76,7 +77,9 @@ public class ClientSessions {
     private final MeterRegistry registry;
 
     public ClientSessions(BackendSupervisor supervisor, McpHttpClient http, ObjectMapper mapper,
-                          ReactiveRedisDataSource redis, RedisChannels channels, BrokerConfig config, MeterRegistry registry) {
+                          ReactiveRedisDataSource redis, RedisChannels channels, BrokerConfig config, MeterRegistry registry,
+                          io.vertx.core.Vertx vertx) {
+        this.vertx = vertx;
         this.supervisor = supervisor;
         this.http = http;
         this.mapper = mapper;
@@ -138,11 +141,11 @@ public class ClientSessions {
     }
 
     /** Creates a session for a client that just initialized; stored before it is returned. */
-    public Uni<ClientSession> create(String protocolVersion, JsonNode clientInfo, String principal) {
+    public Uni<ClientSession> create(String protocolVersion, JsonNode clientInfo, JsonNode capabilities, String principal) {
         byte[] bytes = new byte[16];
         RANDOM.nextBytes(bytes);
-        ClientSession session = new ClientSession(HexFormat.of().formatHex(bytes), protocolVersion, clientInfo, principal,
-                System.currentTimeMillis());
+        ClientSession session = new ClientSession(HexFormat.of().formatHex(bytes), protocolVersion, clientInfo,
+                capabilities, principal, System.currentTimeMillis());
         if (!shared) {
             sessions.put(session.id(), session);
             return Uni.createFrom().item(session);
@@ -222,18 +225,130 @@ public class ClientSessions {
         return sessions.asMap().values();
     }
 
-    /** Attaches the client's GET stream, replacing an older one. */
-    public void attachStream(ClientSession session, HttpServerResponse stream) {
-        HttpServerResponse previous = session.stream;
-        session.stream = stream;
-        if (previous != null && previous != stream && !previous.closed()) {
-            previous.end();
+    /** Receives messages a backend sends on a client session's backend GET stream. */
+    public interface BackendMessages {
+        void accept(ClientSession session, Backend backend, JsonNode message);
+    }
+
+    private volatile BackendMessages backendMessages = (session, backend, message) -> {
+    };
+
+    /** Where messages from backends' GET streams of client sessions go (the endpoint relays them). */
+    public void onBackendMessage(BackendMessages handler) {
+        this.backendMessages = handler;
+    }
+
+    /** A new SSE stream answering one POST of this session. Finished streams no longer needed are dropped. */
+    public EventStream openPostStream(ClientSession session) {
+        long now = System.currentTimeMillis();
+        long keep = config.streamReplayTtl().toMillis();
+        session.streams.values().removeIf(s -> s.finished() && now - s.finishedAt() > keep);
+        EventStream stream = new EventStream("p" + session.streamIds.incrementAndGet(), config.streamReplayEvents());
+        session.streams.put(stream.id(), stream);
+        return stream;
+    }
+
+    /** The final message of a POST stream went out: forget the stream unless the client still has to fetch it. */
+    public void finishPostStream(ClientSession session, EventStream stream) {
+        if (stream.finish()) {
+            session.streams.remove(stream.id(), stream);
         }
-        stream.closeHandler(v -> {
-            if (session.stream == stream) {
-                session.stream = null;
+    }
+
+    /**
+     * Attaches the client's GET stream. With a {@code Last-Event-ID} of one of the session's streams, the events
+     * after it are replayed and that stream continues on this connection; otherwise it becomes the session's
+     * standalone stream, and the session's backend GET streams are opened so their messages reach it.
+     */
+    public void attachStream(ClientSession session, HttpServerResponse response, String lastEventId) {
+        if (lastEventId != null) {
+            int dot = lastEventId.lastIndexOf('.');
+            String streamId = dot > 0 ? lastEventId.substring(0, dot) : lastEventId;
+            EventStream resumed = "g".equals(streamId) ? session.standalone : session.streams.get(streamId);
+            long seq = resumed == null ? -1 : EventStream.seqOf(lastEventId, streamId);
+            if (resumed != null && seq >= 0) {
+                resumed.attach(response, seq);
+                if (resumed.finished() && resumed != session.standalone) {
+                    session.streams.remove(streamId, resumed);
+                }
+                return;
             }
-        });
+        }
+        EventStream standalone;
+        synchronized (session) {
+            standalone = session.standalone;
+            if (standalone == null) {
+                standalone = new EventStream("g", config.streamReplayEvents());
+                session.standalone = standalone;
+            }
+        }
+        standalone.attach(response, 0);
+        for (Backend backend : supervisor.all()) {
+            ClientSession.BackendSession bs = session.openBackends.get(backend.key());
+            if (bs != null) {
+                openBackendStream(session, backend, bs);
+            }
+        }
+    }
+
+    /**
+     * Opens the backend's GET stream for this client session once; a backend answering 405 has none. Completes
+     * when the backend has answered the GET (or after the connect timeout), so that a caller can hold the first
+     * request until the backend has a stream for what it sends unsolicited: a server drops a request it sends
+     * while no stream is open, and a tool waiting for its answer (roots/list, say) would then never complete.
+     */
+    private Uni<Void> openBackendStream(ClientSession session, Backend backend, ClientSession.BackendSession bs) {
+        if (bs.sessionId() == null || session.standalone == null || session.backendStreams.containsKey(backend.key())) {
+            return Uni.createFrom().voidItem();
+        }
+        Runnable placeholder = () -> {
+        };
+        if (session.backendStreams.putIfAbsent(backend.key(), placeholder) != null) {
+            return Uni.createFrom().voidItem();
+        }
+        CompletableFuture<Void> answered = new CompletableFuture<>();
+        http.openStream(bs.url(), bs.sessionId(), bs.protocolVersion(),
+                        message -> backendMessages.accept(session, backend, message),
+                        () -> session.backendStreams.remove(backend.key()))
+                .subscribe().with(handle -> {
+                    answered.complete(null);
+                    if (handle == null) {
+                        return; // 405: the backend sends nothing unsolicited; keep the placeholder so it is not asked again
+                    }
+                    if (!session.backendStreams.replace(backend.key(), placeholder, handle) || sessions.getIfPresent(session.id()) == null) {
+                        handle.run();
+                    }
+                }, failure -> {
+                    answered.complete(null);
+                    session.backendStreams.remove(backend.key(), placeholder);
+                });
+        return Uni.createFrom().completionStage(answered)
+                .ifNoItem().after(config.connectTimeout()).recoverWithUni(() -> Uni.createFrom().voidItem())
+                .replaceWithVoid();
+    }
+
+    /**
+     * Sends a message that expects no JSON-RPC answer (a notification, or the client's answer to a server request)
+     * to one backend within the client's session there. Completes with {@code null} when no session is open.
+     */
+    public Uni<McpReply> deliver(ClientSession session, Backend backend, JsonNode message) {
+        if (backend.stateless()) {
+            return http.post(backend.entry().url(), null, McpProtocol.STATELESS, message, false, null);
+        }
+        ClientSession.BackendSession bs = session.openBackends.get(backend.key());
+        if (bs == null) {
+            return Uni.createFrom().nullItem();
+        }
+        return http.post(bs.url(), bs.sessionId(), bs.protocolVersion(), message, false, null);
+    }
+
+    /**
+     * The backends this client has a session with. Stateless backends have none and get no session-wide
+     * notifications (2026-07-28 has no roots/list_changed); a cancellation still reaches them through
+     * {@link #deliver}.
+     */
+    public java.util.List<Backend> openBackends(ClientSession session) {
+        return supervisor.all().stream().filter(b -> session.openBackends.containsKey(b.key())).toList();
     }
 
     /**
@@ -242,10 +357,9 @@ public class ClientSessions {
      *
      * @param onOther receives other messages the backend sends on the response stream (may be null)
      */
-    public Uni<McpReply> forward(ClientSession session, Backend backend, String method, JsonNode params,
-                                 Consumer<JsonNode> onOther) {
+    public Uni<McpReply> forward(ClientSession session, Backend backend, JsonNode request, McpHttpClient.ReplyStream onOther) {
         return callGuard.get(() -> backendSession(session, backend)
-                .chain(bs -> send(bs, method, params, onOther))
+                .chain(bs -> send(bs, request, onOther))
                 .onFailure(BackendException.class).recoverWithUni(failure -> {
                     if (((BackendException) failure).kind() != BackendException.Kind.SESSION_EXPIRED) {
                         return Uni.createFrom().failure(failure);
@@ -254,12 +368,12 @@ public class ClientSessions {
                     reinitializations.increment();
                     session.backendSessions.remove(backend.key());
                     session.openBackends.remove(backend.key());
-                    return openBackendSession(session, backend).chain(bs -> send(bs, method, params, onOther));
+                    return openBackendSession(session, backend).chain(bs -> send(bs, request, onOther));
                 }));
     }
 
-    private Uni<McpReply> send(ClientSession.BackendSession bs, String method, JsonNode params, Consumer<JsonNode> onOther) {
-        return http.post(bs.url(), bs.sessionId(), bs.protocolVersion(), supervisor.request(method, params), false, onOther);
+    private Uni<McpReply> send(ClientSession.BackendSession bs, JsonNode request, McpHttpClient.ReplyStream onOther) {
+        return http.post(bs.url(), bs.sessionId(), bs.protocolVersion(), request, false, onOther);
     }
 
     private Uni<ClientSession.BackendSession> backendSession(ClientSession session, Backend backend) {
@@ -294,15 +408,21 @@ public class ClientSessions {
         String key = backend.key();
         Uni<ClientSession.BackendSession> opening = session.backendSessions.computeIfAbsent(key, k -> {
             String url = backend.entry().url();
+            if (backend.stateless()) {
+                // no session to open: every request carries its version and capabilities
+                return Uni.createFrom().item(new ClientSession.BackendSession(url, null, McpProtocol.STATELESS));
+            }
             String preferred = backend.protocolVersion() != null ? backend.protocolVersion()
                     : McpProtocol.negotiate(session.protocolVersion());
-            // Empty client capabilities: server-to-client requests are not relayed yet, so none are promised.
-            return supervisor.initialize(url, preferred, null, false)
+            // The client's own capabilities: what it can answer (sampling, elicitation, roots) is relayed to it.
+            return supervisor.initialize(url, preferred, session.capabilities(), false)
                     .map(init -> new ClientSession.BackendSession(url, init.sessionId(), init.protocolVersion()))
                     .invoke(bs -> {
                         session.openBackends.put(k, bs);
                         persist(session);
                     })
+                    // The first request waits for the backend's GET stream when the client has one to relay to.
+                    .call(bs -> openBackendStream(session, backend, bs))
                     .memoize().indefinitely();
         });
         return opening.onFailure().invoke(failure -> session.backendSessions.remove(key, opening));
@@ -320,11 +440,24 @@ public class ClientSessions {
                 }, failure -> LOG.debugf("Could not store backend sessions of %s: %s", session.id(), failure.getMessage()));
     }
 
+    /** Ends everything this replica holds for the session: client streams, backend streams, pending requests. */
     private void closeStream(ClientSession session) {
-        HttpServerResponse stream = session.stream;
-        if (stream != null && !stream.closed()) {
-            stream.end();
+        EventStream standalone = session.standalone;
+        if (standalone != null) {
+            standalone.close();
         }
+        session.streams.values().forEach(EventStream::close);
+        session.streams.clear();
+        session.backendStreams.values().forEach(Runnable::run);
+        session.backendStreams.clear();
+        session.pending.values().forEach(p -> {
+            if (p.timerId() >= 0) {
+                vertx.cancelTimer(p.timerId());
+            }
+        });
+        session.pending.clear();
+        session.inFlight.clear();
+        session.progressTokens.clear();
     }
 
     private void closeBackendSessions(ClientSession session) {

@@ -23,6 +23,9 @@ final class SessionRecordCodec {
         if (session.clientInfo() != null) {
             node.set("clientInfo", session.clientInfo());
         }
+        if (session.capabilities() != null) {
+            node.set("capabilities", session.capabilities());
+        }
         node.put("principal", session.principal());
         node.put("createdAt", session.createdAt());
         ObjectNode out = node.putObject("backends");
@@ -40,7 +43,7 @@ final class SessionRecordCodec {
     static ClientSession read(ObjectMapper mapper, String json) throws java.io.IOException {
         JsonNode node = mapper.readTree(json);
         ClientSession session = new ClientSession(node.path("sid").asText(), node.path("protocolVersion").asText(),
-                node.get("clientInfo"), node.path("principal").asText("anonymous"), node.path("createdAt").asLong());
+                node.get("clientInfo"), node.get("capabilities"), node.path("principal").asText("anonymous"), node.path("createdAt").asLong());
         Iterator<Map.Entry<String, JsonNode>> backends = node.path("backends").fields();
         while (backends.hasNext()) {
             Map.Entry<String, JsonNode> entry = backends.next();

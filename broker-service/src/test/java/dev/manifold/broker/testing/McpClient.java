@@ -36,9 +36,41 @@ public final class McpClient {
         return sessionId;
     }
 
+    /**
+     * Posts one message. An SSE answer is turned into a JSON response holding its last event (the JSON-RPC
+     * response ends the stream); the events before it are kept in {@link #lastEvents()}.
+     */
     public Response post(String body) {
-        return given().contentType("application/json").accept("application/json, text/event-stream")
+        Response response = given().contentType("application/json").accept("application/json, text/event-stream")
                 .header("Mcp-Session-Id", sessionId).body(body).post("/mcp");
+        return unwrap(response);
+    }
+
+    private final List<String> lastEvents = new ArrayList<>();
+
+    /** The data of every event of the last SSE answer, in order. */
+    public List<String> lastEvents() {
+        return List.copyOf(lastEvents);
+    }
+
+    private Response unwrap(Response response) {
+        String type = response.getContentType();
+        lastEvents.clear();
+        if (type == null || !type.startsWith("text/event-stream")) {
+            return response;
+        }
+        for (String line : response.asString().split("\n")) {
+            if (line.startsWith("data:") && !line.substring(5).isBlank()) {
+                lastEvents.add(line.substring(5).trim());
+            }
+        }
+        if (lastEvents.isEmpty()) {
+            throw new AssertionError("SSE answer without any message: " + response.asString());
+        }
+        return new io.restassured.builder.ResponseBuilder().clone(response)
+                .setContentType("application/json")
+                .setBody(lastEvents.get(lastEvents.size() - 1))
+                .build();
     }
 
     /** All tool names, following nextCursor. */
