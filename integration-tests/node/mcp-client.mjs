@@ -23,7 +23,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { CallToolResultSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 
-const USAGE = 'usage: mcp-client.mjs --url <mcp-url> [--transport streamable-http|sse] [--timeout-ms N] ' +
+const USAGE = 'usage: mcp-client.mjs --url <mcp-url> [--transport streamable-http|sse] [--timeout-ms N] [--capabilities <json>] ' +
   '(tools | call <tool> <json-args> | watch-list-changed <settle-ms> <max-ms>)...';
 const WATCHING_MARKER = 'MCP-CLIENT-WATCHING';
 
@@ -34,6 +34,7 @@ function parseArgs(argv) {
     if (a === '--url') opts.url = argv[++i];
     else if (a === '--timeout-ms') opts.timeoutMs = Number(argv[++i]);
     else if (a === '--transport') opts.transport = argv[++i];
+    else if (a === '--capabilities') opts.capabilities = JSON.parse(argv[++i]);
     else if (a === 'tools') opts.ops.push({ op: 'tools' });
     else if (a === 'call') {
       const name = argv[++i];
@@ -114,7 +115,9 @@ async function main() {
     process.exit(2);
   }
   const out = {};
-  const client = new Client({ name: 'manifold-it-client', version: '1.0.0' });
+  // --capabilities: what the client declares at initialize (some servers list tools by client capabilities)
+  const client = new Client({ name: 'manifold-it-client', version: '1.0.0' },
+    opts.capabilities ? { capabilities: opts.capabilities } : undefined);
   let transport;
   try {
     transport = makeTransport(opts);

@@ -44,7 +44,7 @@ class PrefixModesIT {
         logs = ItEnvironment.logDir("PrefixModesIT");
         alpha = ServerEverything.start("alpha", logs);
         beta = ServerEverything.start("beta", logs);
-        backendTools = new McpClientCli(alpha.url()).listTools().toolNames();
+        backendTools = new McpClientCli(alpha.url()).withCapabilities(McpClientCli.BROKER_DISCOVERY_CAPABILITIES).listTools().toolNames();
     }
 
     @AfterAll

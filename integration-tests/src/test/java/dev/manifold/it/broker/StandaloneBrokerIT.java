@@ -79,8 +79,9 @@ class StandaloneBrokerIT {
 
     @Test
     void toolListIsTheUnionOfBothBackendsWithPrefixesAndTheFilterAppliedAcrossPages() {
-        McpClientCli.Session alphaDirect = new McpClientCli(alpha.url()).listTools();
-        McpClientCli.Session betaDirect = new McpClientCli(beta.url()).listTools();
+        // The aggregate is what a client declaring what the broker can relay (sampling, elicitation, roots) sees.
+        McpClientCli.Session alphaDirect = new McpClientCli(alpha.url()).withCapabilities(McpClientCli.BROKER_DISCOVERY_CAPABILITIES).listTools();
+        McpClientCli.Session betaDirect = new McpClientCli(beta.url()).withCapabilities(McpClientCli.BROKER_DISCOVERY_CAPABILITIES).listTools();
         Set<String> expected = new TreeSet<>();
         alphaDirect.toolNames().stream().filter(StandaloneBrokerIT::alphaFilterAllows)
                 .forEach(n -> expected.add("alpha_" + n));

@@ -27,10 +27,24 @@ public final class McpClientCli {
     /** The line mcp-client.mjs prints on stderr once its GET stream is open (watch-list-changed). */
     private static final String WATCHING_MARKER = "MCP-CLIENT-WATCHING";
 
+    /** What the broker's own discovery session declares (BrokerConfig discovery-capabilities, default). */
+    public static final String BROKER_DISCOVERY_CAPABILITIES = "{\"sampling\":{},\"elicitation\":{},\"roots\":{\"listChanged\":true}}";
+
     private final String url;
+    private final String capabilities;
 
     public McpClientCli(String url) {
+        this(url, null);
+    }
+
+    private McpClientCli(String url, String capabilities) {
         this.url = url;
+        this.capabilities = capabilities;
+    }
+
+    /** A client declaring these capabilities (JSON) at initialize. */
+    public McpClientCli withCapabilities(String capabilitiesJson) {
+        return new McpClientCli(url, capabilitiesJson);
     }
 
     /** The outcome of one client session: the JSON it printed, plus its exit status and stderr for diagnosis. */
@@ -126,6 +140,9 @@ public final class McpClientCli {
         Path nodeDir = ItEnvironment.nodeDir();
         List<String> command = new ArrayList<>(List.of(ItEnvironment.node(), "mcp-client.mjs", "--url", url,
                 "--timeout-ms", "20000"));
+        if (capabilities != null) {
+            command.addAll(List.of("--capabilities", capabilities));
+        }
         command.addAll(operations);
         try {
             Path stdout = Files.createTempFile("mcp-client", ".out");

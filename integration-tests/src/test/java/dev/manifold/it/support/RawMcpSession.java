@@ -45,12 +45,27 @@ public final class RawMcpSession {
         return sessionId;
     }
 
-    /** Sends one request with this session at {@code mcpUrl}; returns HTTP status and JSON body. */
+    /** The JSON body, or for an SSE answer the data of its last event (the response ends the stream). */
+    private static String lastMessage(HttpResponse<String> response) {
+        String type = response.headers().firstValue("Content-Type").orElse("");
+        if (!type.startsWith("text/event-stream")) {
+            return response.body();
+        }
+        String last = response.body();
+        for (String line : response.body().split("\n")) {
+            if (line.startsWith("data:") && !line.substring(5).isBlank()) {
+                last = line.substring(5).trim();
+            }
+        }
+        return last;
+    }
+
+    /** Sends one request with this session at {@code mcpUrl}; returns HTTP status and JSON body (or last SSE event). */
     public Reply request(String mcpUrl, String method, String paramsJson) {
         String body = "{\"jsonrpc\":\"2.0\",\"id\":" + ids.incrementAndGet() + ",\"method\":\"" + method + "\",\"params\":" + paramsJson + "}";
         HttpResponse<String> response = post(mcpUrl, sessionId, body);
         try {
-            return new Reply(response.statusCode(), MAPPER.readTree(response.body()));
+            return new Reply(response.statusCode(), MAPPER.readTree(lastMessage(response)));
         } catch (IOException e) {
             throw new AssertionError("not JSON (" + response.statusCode() + "): " + response.body(), e);
         }
