@@ -62,6 +62,8 @@ class SeedOrderTest {
         var subscriber = redis.pubsub(String.class).subscribe(new RedisNames(config.redisPrefix()).configChangedChannel(),
                 announced::add);
         try {
+            // The start-up publish (0 servers) is done before the first round is measured.
+            await().atMost(Duration.ofSeconds(30)).until(() -> ControllerMetrics.publishes(registry) >= 1);
             Set<String> versions = new HashSet<>();
             Set<List<String>> orders = new HashSet<>();
             for (int round = 0; round < 5; round++) {
@@ -84,8 +86,7 @@ class SeedOrderTest {
                 GatewayConfig all = await().atMost(Duration.ofSeconds(30)).until(this::published,
                         c -> NAMES.stream().allMatch(n -> c.server(NS + "/" + n).isPresent()));
                 versions.add(all.version());
-                await().atMost(Duration.ofSeconds(10)).until(() -> announced.size() - announcedBefore
-                        == ControllerMetrics.publishes(registry) - publishes);
+                awaitSettled(announced, announcedBefore, publishes, all.version());
 
                 double cmDelta = writes.total("configmaps") - cmWrites;
                 double publishDelta = ControllerMetrics.publishes(registry) - publishes;
@@ -104,11 +105,24 @@ class SeedOrderTest {
                         .noneMatch(n -> published().server(NS + "/" + n).isPresent()));
                 await().atMost(Duration.ofSeconds(30)).until(() ->
                         client.resources(MCPServer.class).inNamespace(NS).list().getItems().isEmpty());
+                // The next round measures from here: the last publish of this one must be fully counted.
+                awaitSettled(announced, announcedBefore, publishes, published().version());
             }
             assertEquals(1, versions.size(), "every order publishes the same version (seed " + seed + "): " + versions);
         } finally {
             subscriber.unsubscribe();
         }
+    }
+
+    /**
+     * Waits until the stored version is the last one announced and every publish counted since the round began was
+     * announced: the publish that stored it has then written, been counted and been announced, so a measurement
+     * taken now does not split a publish between its ConfigMap write and its count.
+     */
+    private void awaitSettled(List<String> announced, int announcedBefore, double publishesBefore, String version) {
+        await().atMost(Duration.ofSeconds(10)).until(() -> !announced.isEmpty()
+                && version.equals(announced.get(announced.size() - 1))
+                && announced.size() - announcedBefore == ControllerMetrics.publishes(registry) - publishesBefore);
     }
 
     private GatewayConfig published() {

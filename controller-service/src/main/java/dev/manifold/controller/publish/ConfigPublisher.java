@@ -203,8 +203,9 @@ public class ConfigPublisher {
             wrote = true;
         }
         if (wrote) {
-            redis.pubsub(String.class).publish(names.configChangedChannel(), next.version());
+            // Counted before it is announced: whoever hears the announcement sees the publish counted.
             publishes.increment();
+            redis.pubsub(String.class).publish(names.configChangedChannel(), next.version());
             LOG.infof("published config %s with %d servers", next.version(), next.servers().size());
         } else {
             LOG.debugf("config %s already stored; nothing written", next.version());
