@@ -106,6 +106,13 @@ public class SessionRouter {
                 .setPipelining(false)
                 .setTryUseCompression(false);
         router.route().pathRegex("^/([^/]+)/([^/]+)/mcp$").handler(this::handle);
+        if (vertx.isNativeTransportEnabled()) {
+            LOG.infof("Transport: native (epoll), %d event loop(s)", eventLoops);
+        } else {
+            Throwable cause = vertx.unavailableNativeTransportCause();
+            LOG.infof("Transport: NIO, %d event loop(s) (native transport unavailable: %s)", eventLoops,
+                    cause == null ? "not requested" : cause.toString());
+        }
     }
 
     void stop(@Observes ShutdownEvent event) {
