@@ -88,6 +88,20 @@ class StandaloneMemoryStoreTest {
     }
 
     @Test
+    void pathsThatAreNoRoutedMcpEndpointGet404() {
+        // An encoded slash ends up in the server id: a path of the right shape, but no such route (JSON-RPC 404).
+        given().urlEncodingEnabled(false).contentType("application/json").body("{}").post("/demo%2Fx/fake/mcp")
+                .then().statusCode(404).body("error.code", equalTo(-32600));
+        // An encoded unreserved character is normalized away, as vertx-web does: the route is found.
+        given().urlEncodingEnabled(false).contentType("application/json").body("x").post("/d%65mo/fake/mcp")
+                .then().statusCode(400).body("error.code", equalTo(-32700));
+        // Missing parts or extra segments: not an MCP endpoint at all (the router's own 404).
+        for (String path : List.of("/demo/mcp", "/demo/fake/mcp/x", "/x/demo/fake/mcp", "/demo//mcp")) {
+            given().contentType("application/json").body("{}").post(path).then().statusCode(404);
+        }
+    }
+
+    @Test
     void metricsAndReadinessUseTheDocumentedNames() {
         post(null, null, INIT).then().statusCode(200);
         given().get("/q/health/ready").then().statusCode(200)
