@@ -24,6 +24,7 @@ import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
@@ -38,6 +39,7 @@ import jakarta.inject.Singleton;
 import jakarta.enterprise.event.Observes;
 import org.jboss.logging.Logger;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Map;
@@ -599,9 +601,34 @@ public class SessionRouter {
      * straight into the outgoing request) or {@code headers}; {@code backendSid}, when set, replaces the session id.
      * A connection that cannot be established fails with {@link BackendUnreachableException}. The body buffer is
      * not consumed by sending, so the same one can be sent again (a retry after a replay).
+     *
+     * <p>A pooled keep-alive connection that the pod closes just as the request goes out (a FIN or RST before any
+     * answer: a server closing idle connections, Node's keep-alive timeout) is not a lost pod: the request is sent
+     * once more, to the same pod, on another connection. Only when that fails too is the pod treated as lost
+     * ({@link BackendUnreachableException}).
      */
     private void send(PodTarget pod, HttpMethod method, HttpServerRequest forwardFrom, MultiMap headers,
                       String backendSid, Buffer body, Handler<AsyncResult<HttpClientResponse>> reply) {
+        sendOnce(pod, method, forwardFrom, headers, backendSid, body, ar -> {
+            if (ar.failed() && closedBeforeAnswer(ar.cause())) {
+                LOG.debugf("Connection to %s closed before an answer (%s); sending again", pod.name(), ar.cause());
+                sendOnce(pod, method, forwardFrom, headers, backendSid, body, retry -> reply.handle(
+                        retry.failed() && closedBeforeAnswer(retry.cause())
+                                ? Future.failedFuture(new BackendUnreachableException(pod.name(), retry.cause()))
+                                : retry));
+            } else {
+                reply.handle(ar);
+            }
+        });
+    }
+
+    /** The connection closed, or was reset, before the response head arrived (a timeout is not this). */
+    private static boolean closedBeforeAnswer(Throwable failure) {
+        return failure instanceof HttpClosedException || failure instanceof IOException;
+    }
+
+    private void sendOnce(PodTarget pod, HttpMethod method, HttpServerRequest forwardFrom, MultiMap headers,
+                          String backendSid, Buffer body, Handler<AsyncResult<HttpClientResponse>> reply) {
         if (stopped) {
             reply.handle(Future.failedFuture(new IllegalStateException("the proxy-runner is shutting down")));
             return;
