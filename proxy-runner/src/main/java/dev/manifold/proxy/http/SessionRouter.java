@@ -20,16 +20,12 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
-import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
-import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
-import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
@@ -39,7 +35,6 @@ import jakarta.inject.Singleton;
 import jakarta.enterprise.event.Observes;
 import org.jboss.logging.Logger;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Map;
@@ -60,14 +55,12 @@ public class SessionRouter {
     static final String SESSION_HEADER = "Mcp-Session-Id";
     static final String PROTOCOL_HEADER = "MCP-Protocol-Version";
     /** The same names as pre-hashed header names: the lookups on every request hash nothing. */
-    private static final CharSequence SESSION_HEADER_NAME = HttpHeaders.createOptimized(SESSION_HEADER);
+    static final CharSequence SESSION_HEADER_NAME = HttpHeaders.createOptimized(SESSION_HEADER);
     private static final CharSequence PROTOCOL_HEADER_NAME = HttpHeaders.createOptimized(PROTOCOL_HEADER);
     private static final String CONTENT_LENGTH = "content-length";
     /** The stateless protocol revision: no session, any ready pod. */
     static final String STATELESS_PROTOCOL = "2026-07-28";
     private static final String RETRY_AFTER_SECONDS = "1";
-    /** Key of the client used by callers that are not on an event loop. */
-    private static final Thread SHARED = new Thread("manifold-proxy-shared-client");
 
     private static final String[] HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate",
             "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "host", "content-length",
@@ -82,14 +75,8 @@ public class SessionRouter {
     private final long maxBody;
     private final long responseTimeoutMs;
     private final Map<String, Future<SessionRecord>> replays = new ConcurrentHashMap<>();
-    /**
-     * One client per event loop: a request made on an event loop only ever uses connections owned by that loop, so
-     * no response or write hops threads (a shared pool hands out connections of other loops, and every event of
-     * such an exchange is queued across threads).
-     */
-    private final Map<Thread, HttpClient> clients = new ConcurrentHashMap<>();
-    private HttpClientOptions clientOptions;
-    private volatile boolean stopped;
+    /** The requests to the pods (one HTTP client per event loop). */
+    private PodClient podClient;
 
     public SessionRouter(ProxyConfig config, RouteTable routes, Sessions sessions, PodPicker picker,
                          ProxyMetrics metrics, Vertx vertx) {
@@ -106,12 +93,13 @@ public class SessionRouter {
     void register(@Observes Router router) {
         int eventLoops = EventLoops.count();
         // manifold.proxy.max-connections-per-pod is the total per pod: split across the per-loop pools.
-        clientOptions = new HttpClientOptions()
+        HttpClientOptions clientOptions = new HttpClientOptions()
                 .setConnectTimeout((int) config.connectTimeout().toMillis())
                 .setMaxPoolSize(Math.max(1, (config.maxConnectionsPerPod() + eventLoops - 1) / eventLoops))
                 .setKeepAlive(true)
                 .setPipelining(false)
                 .setTryUseCompression(false);
+        podClient = new PodClient(vertx, clientOptions, responseTimeoutMs);
         // Every path passes here first; only /{namespace}/{name}/mcp stays (McpPath, no regex), the rest goes on.
         router.route().handler(ctx -> {
             String serverId = McpPath.serverId(ctx.request().path());
@@ -131,9 +119,7 @@ public class SessionRouter {
     }
 
     void stop(@Observes ShutdownEvent event) {
-        stopped = true;
-        clients.values().forEach(HttpClient::close);
-        clients.clear();
+        podClient.close();
     }
 
     // ---------------------------------------------------------------- entry
@@ -595,86 +581,9 @@ public class SessionRouter {
         return promise.future();
     }
 
-    /**
-     * Sends one request to a pod; {@code reply} gets its response as soon as the headers arrive (the body is not
-     * read). The headers are the client request's ({@code forwardFrom}, hop-by-hop ones left out, copied once,
-     * straight into the outgoing request) or {@code headers}; {@code backendSid}, when set, replaces the session id.
-     * A connection that cannot be established fails with {@link BackendUnreachableException}. The body buffer is
-     * not consumed by sending, so the same one can be sent again (a retry after a replay).
-     *
-     * <p>A pooled keep-alive connection that the pod closes just as the request goes out (a FIN or RST before any
-     * answer: a server closing idle connections, Node's keep-alive timeout) is not a lost pod: the request is sent
-     * once more, to the same pod, on another connection. Only when that fails too is the pod treated as lost
-     * ({@link BackendUnreachableException}).
-     */
     private void send(PodTarget pod, HttpMethod method, HttpServerRequest forwardFrom, MultiMap headers,
                       String backendSid, Buffer body, Handler<AsyncResult<HttpClientResponse>> reply) {
-        sendOnce(pod, method, forwardFrom, headers, backendSid, body, ar -> {
-            if (ar.failed() && closedBeforeAnswer(ar.cause())) {
-                LOG.debugf("Connection to %s closed before an answer (%s); sending again", pod.name(), ar.cause());
-                sendOnce(pod, method, forwardFrom, headers, backendSid, body, retry -> reply.handle(
-                        retry.failed() && closedBeforeAnswer(retry.cause())
-                                ? Future.failedFuture(new BackendUnreachableException(pod.name(), retry.cause()))
-                                : retry));
-            } else {
-                reply.handle(ar);
-            }
-        });
-    }
-
-    /** The connection closed, or was reset, before the response head arrived (a timeout is not this). */
-    private static boolean closedBeforeAnswer(Throwable failure) {
-        return failure instanceof HttpClosedException || failure instanceof IOException;
-    }
-
-    private void sendOnce(PodTarget pod, HttpMethod method, HttpServerRequest forwardFrom, MultiMap headers,
-                          String backendSid, Buffer body, Handler<AsyncResult<HttpClientResponse>> reply) {
-        if (stopped) {
-            reply.handle(Future.failedFuture(new IllegalStateException("the proxy-runner is shutting down")));
-            return;
-        }
-        RequestOptions options = new RequestOptions()
-                .setMethod(method)
-                .setHost(pod.host())
-                .setPort(pod.port())
-                .setSsl(pod.tls())
-                .setURI(pod.requestUri())
-                // The client's own timeout: armed until the response headers arrive, then cancelled by the client
-                // (Vert.x 4.5 HttpClientRequestBase.handleResponse), so a stream may stay quiet for hours.
-                .setIdleTimeout(responseTimeoutMs);
-        client().request(options, ar -> {
-            if (ar.failed()) {
-                reply.handle(Future.failedFuture(new BackendUnreachableException(pod.name(), ar.cause())));
-                return;
-            }
-            HttpClientRequest request = ar.result();
-            MultiMap out = request.headers();
-            if (forwardFrom != null) {
-                for (Map.Entry<String, String> h : forwardFrom.headers()) {
-                    if (!isHopByHop(h.getKey())) {
-                        out.add(h.getKey(), h.getValue());
-                    }
-                }
-            } else {
-                out.addAll(headers);
-            }
-            if (backendSid != null) {
-                out.set(SESSION_HEADER_NAME, backendSid);
-            }
-            request.response(reply);
-            if (body == null) {
-                request.end((Handler<AsyncResult<Void>>) null);
-            } else {
-                request.end(body, null);
-            }
-        });
-    }
-
-    /** The calling event loop's client (callers that are not on an event loop share one). */
-    private HttpClient client() {
-        Thread key = Context.isOnEventLoopThread() ? Thread.currentThread() : SHARED;
-        HttpClient client = clients.get(key);
-        return client != null ? client : clients.computeIfAbsent(key, k -> vertx.createHttpClient(clientOptions));
+        podClient.send(pod, method, forwardFrom, headers, backendSid, body, reply);
     }
 
     /** Whether a header is hop-by-hop (or one the proxy sets itself), without lower-casing the name. */
