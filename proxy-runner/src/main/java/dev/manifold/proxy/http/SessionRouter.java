@@ -62,7 +62,8 @@ public class SessionRouter {
     static final String STATELESS_PROTOCOL = "2026-07-28";
     private static final String RETRY_AFTER_SECONDS = "1";
 
-    private static final String[] HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate",
+    /** Headers never forwarded in either direction (hop-by-hop, or set by the proxy itself); see isHopByHop. */
+    static final String[] HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate",
             "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "host", "content-length",
             "mcp-session-id"};
 
@@ -586,14 +587,22 @@ public class SessionRouter {
         podClient.send(pod, method, forwardFrom, headers, backendSid, body, reply);
     }
 
-    /** Whether a header is hop-by-hop (or one the proxy sets itself), without lower-casing the name. */
+    /**
+     * Whether a header is hop-by-hop (or one the proxy sets itself): one of {@link #HOP_BY_HOP}, any case. Runs for
+     * every header in both directions, so it dispatches on the length and compares at most two names.
+     */
     static boolean isHopByHop(String name) {
-        for (String hop : HOP_BY_HOP) {
-            if (hop.length() == name.length() && hop.equalsIgnoreCase(name)) {
-                return true;
-            }
-        }
-        return false;
+        return switch (name.length()) {
+            case 2 -> name.equalsIgnoreCase("te");
+            case 4 -> name.equalsIgnoreCase("host");
+            case 7 -> name.equalsIgnoreCase("trailer") || name.equalsIgnoreCase("upgrade");
+            case 10 -> name.equalsIgnoreCase("connection") || name.equalsIgnoreCase("keep-alive");
+            case 14 -> name.equalsIgnoreCase("content-length") || name.equalsIgnoreCase("mcp-session-id");
+            case 17 -> name.equalsIgnoreCase("transfer-encoding");
+            case 18 -> name.equalsIgnoreCase("proxy-authenticate");
+            case 19 -> name.equalsIgnoreCase("proxy-authorization");
+            default -> false;
+        };
     }
 
     private static boolean mentionsUnknownSession(Buffer body) {
@@ -648,7 +657,10 @@ public class SessionRouter {
                 resp.request().reset();
                 return;
             }
-            out.setStatusCode(resp.statusCode());
+            int status = resp.statusCode();
+            if (status != 200) {
+                out.setStatusCode(status); // 200 is the default: nothing to look up
+            }
             MultiMap outHeaders = out.headers();
             String length = null;
             boolean podSession = false;
