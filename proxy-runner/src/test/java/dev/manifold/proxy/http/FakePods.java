@@ -61,6 +61,21 @@ public class FakePods implements QuarkusTestResourceLifecycleManager {
                                     "event: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"pod\":\"" + name + "\"}}\n\n"));
                             return;
                         }
+                        if (body.toString().contains("\"method\":\"big\"")) {
+                            // A sized body far larger than one read: relayed in many chunks, the last with the end.
+                            req.response().putHeader("Content-Type", "application/json").end(bigResult(name));
+                            return;
+                        }
+                        if (body.toString().contains("\"method\":\"chunks\"")) {
+                            // Chunked, not SSE: three chunks, apart in time, then the end.
+                            var out = req.response().setChunked(true).putHeader("Content-Type", "application/json");
+                            out.write("{\"jsonrpc\":\"2.0\",\"id\":1,");
+                            vertx.setTimer(20, t1 -> {
+                                out.write("\"result\":{\"pod\":");
+                                vertx.setTimer(20, t2 -> out.end("\"" + name + "\"}}"));
+                            });
+                            return;
+                        }
                         var resp = req.response().putHeader("Content-Type", "application/json");
                         if (body.toString().contains("\"initialize\"")) {
                             resp.putHeader("Mcp-Session-Id", name + "-" + UUID.randomUUID());
@@ -87,6 +102,12 @@ public class FakePods implements QuarkusTestResourceLifecycleManager {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** The answer to "big": a JSON-RPC result of about 1 MiB, the same for a pod every time. */
+    static String bigResult(String pod) {
+        return "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"pod\":\"" + pod + "\",\"data\":\""
+                + "0123456789abcdef".repeat(65536) + "\"}}";
     }
 
     /**

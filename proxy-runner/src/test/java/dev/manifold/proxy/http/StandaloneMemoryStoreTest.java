@@ -160,6 +160,20 @@ class StandaloneMemoryStoreTest {
     }
 
     @Test
+    void largeAndChunkedAnswersArriveWhole() {
+        String sid = post(null, null, INIT).header("Mcp-Session-Id");
+        String pod = FakePods.SEEN.poll().pod();
+        Response big = post(sid, "2025-06-18", "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"big\"}");
+        big.then().statusCode(200);
+        String expected = FakePods.bigResult(pod);
+        assertEquals(String.valueOf(expected.length()), big.header("Content-Length"));
+        assertEquals(expected, big.asString());
+        Response chunks = post(sid, "2025-06-18", "{\"jsonrpc\":\"2.0\",\"id\":10,\"method\":\"chunks\"}");
+        chunks.then().statusCode(200).body("result.pod", equalTo(pod));
+        assertNull(chunks.header("Content-Length"));
+    }
+
+    @Test
     void aStreamMayStayQuietLongerThanTheResponseTimeout() {
         String sid = post(null, null, INIT).header("Mcp-Session-Id");
         Response stream = post(sid, "2025-06-18", "{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"quiet-stream\"}");
