@@ -6,13 +6,18 @@
 #   ./mvnw -B -pl proxy-runner -am package -DskipTests && proxy-runner/bench/run.sh
 #
 # Needs: nginx and wrk (Debian packages), redis-server reachable at $REDIS (default 127.0.0.1:6379), Java 17.
-# Env: DURATION (default 10s per target), CONNECTIONS (32), THREADS (2), SESSIONS_SECONDS (4),
-#      PROXY_JAVA_OPTS (extra JVM options for the proxy-runner, e.g. -Dquarkus.vertx.event-loops-pool-size=2).
+# Env: DURATION (default 10s per measured run), WARMUP (10s: an untimed wrk run against each target just before its
+#      measured run), CONNECTIONS (32), THREADS (2), SESSIONS_SECONDS (4),
+#      WORKERS (1: the front nginx's worker_processes AND the proxy-runner's event loops, so both proxies get the
+#      same number of threads), PROXY_JAVA_OPTS (extra JVM options for the proxy-runner),
+#      JAR (the proxy-runner to measure, default proxy-runner/target/quarkus-app/quarkus-run.jar).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-JAR="$ROOT/proxy-runner/target/quarkus-app/quarkus-run.jar"
+JAR="${JAR:-$ROOT/proxy-runner/target/quarkus-app/quarkus-run.jar}"
 DURATION="${DURATION:-10s}"
+WARMUP="${WARMUP:-10s}"
+WORKERS="${WORKERS:-1}"
 CONNECTIONS="${CONNECTIONS:-32}"
 THREADS="${THREADS:-2}"
 SESSIONS_SECONDS="${SESSIONS_SECONDS:-4}"
@@ -37,10 +42,10 @@ trap cleanup EXIT
 BACKEND_PORT=$(free_port); NGINX_PORT=$(free_port); PROXY_PORT=$(free_port)
 
 # The fast backend: nginx answering a JSON-RPC result with a session id, like a stateful MCP server would.
-write_nginx() { # name body
+write_nginx() { # name workers body
   mkdir -p "$WORK/$1"
   cat > "$WORK/$1/nginx.conf" <<CONF
-worker_processes 1;
+worker_processes $2;
 pid $WORK/$1.pid;
 error_log $WORK/$1/error.log warn;
 events { worker_connections 4096; }
@@ -48,14 +53,14 @@ http {
   access_log off;
   client_body_temp_path $WORK/$1/body; proxy_temp_path $WORK/$1/proxy;
   fastcgi_temp_path $WORK/$1/fcgi; uwsgi_temp_path $WORK/$1/uwsgi; scgi_temp_path $WORK/$1/scgi;
-  $2
+  $3
 }
 CONF
 }
-write_nginx backend "server { listen 127.0.0.1:$BACKEND_PORT; keepalive_requests 1000000;
+write_nginx backend 1 "server { listen 127.0.0.1:$BACKEND_PORT; keepalive_requests 1000000;
     location /mcp { default_type application/json; add_header Mcp-Session-Id bench-backend-session;
       return 200 '{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"content\":[{\"type\":\"text\",\"text\":\"ok\"}]}}'; } }"
-write_nginx front "upstream backend { server 127.0.0.1:$BACKEND_PORT; keepalive 64; }
+write_nginx front "$WORKERS" "upstream backend { server 127.0.0.1:$BACKEND_PORT; keepalive 64; keepalive_requests 1000000; }
   server { listen 127.0.0.1:$NGINX_PORT; keepalive_requests 1000000;
     location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection \"\"; proxy_buffering off; } }"
 nginx -p "$WORK/backend" -c "$WORK/backend/nginx.conf"
@@ -67,7 +72,9 @@ routes:
     pods:
       - { name: echo-0, url: "http://127.0.0.1:$BACKEND_PORT/mcp" }
 YAML
-java -Xmx512m ${PROXY_JAVA_OPTS:-} -Dquarkus.http.port=$PROXY_PORT -Dquarkus.http.host=127.0.0.1 \
+# The JVM as deploy/proxy-runner runs it: a 512 MiB memory limit, under which the JVM's ergonomics pick the serial
+# collector (no "server-class machine" below 1792 MiB). On this host (more memory) it would pick G1 instead.
+java -Xmx512m -XX:+UseSerialGC -Dquarkus.vertx.event-loops-pool-size="$WORKERS" ${PROXY_JAVA_OPTS:-} -Dquarkus.http.port=$PROXY_PORT -Dquarkus.http.host=127.0.0.1 \
   -Dmanifold.proxy.routes-file="$WORK/routes.yaml" -Dmanifold.proxy.redis-prefix=$PREFIX \
   -Dquarkus.redis.hosts=redis://$REDIS_HOST:$REDIS_PORT -jar "$JAR" > "$WORK/proxy.log" 2>&1 &
 PROXY_PID=$!; PIDS+=($PROXY_PID)
@@ -95,7 +102,8 @@ LUA
 
 redis_ops() { curl -s "http://127.0.0.1:$PROXY_PORT/q/metrics" | awk '/^manifold_proxy_redis_ops_total/ {s+=$2} END {printf "%d", s}'; }
 to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us$/,"",v); print v/1000 } else if (v ~ /ms$/) { sub(/ms$/,"",v); print v+0 } else if (v ~ /s$/) { sub(/s$/,"",v); print v*1000 } else print v }'; }
-run() { # label url -> "label rps p50ms p99ms requests"
+run() { # label url -> "label rps p50ms p99ms requests"; an untimed warm-up run first (JIT, caches, pools)
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" -s "$WORK/call.lua" "$2" >/dev/null
   local out; out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$WORK/call.lua" "$2")
   echo "$out" > "$WORK/wrk-$1.txt"
   local rps p50 p99 reqs errs
@@ -107,14 +115,14 @@ run() { # label url -> "label rps p50ms p99ms requests"
   echo "$1 $rps $p50 $p99 $reqs ${errs:-0}"
 }
 
-# Warm the JIT of the proxy-runner (and nginx's caches) before measuring.
-wrk -t"$THREADS" -c"$CONNECTIONS" -d5s -s "$WORK/call.lua" "http://127.0.0.1:$PROXY_PORT/bench/echo/mcp" >/dev/null
-
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+LOAD_BEFORE=$(loadavg)
 DIRECT=$(run direct "http://127.0.0.1:$BACKEND_PORT/mcp")
 NGINX=$(run nginx "http://127.0.0.1:$NGINX_PORT/mcp")
 OPS_BEFORE=$(redis_ops)
 PROXY=$(run proxy-runner "http://127.0.0.1:$PROXY_PORT/bench/echo/mcp")
 OPS_AFTER=$(redis_ops)
+LOAD_AFTER=$(loadavg)
 
 # Memory per 10k sessions: heap after full GC, before and after opening as many sessions as wrk manages.
 heap_used() { jcmd "$PROXY_PID" GC.run >/dev/null; sleep 1; jcmd "$PROXY_PID" GC.heap_info | awk '/used/ {for (i=1;i<=NF;i++) if ($i=="used") {v=$(i+1); sub(/K,?/,"",v); print v*1024; exit}}'; }
@@ -126,7 +134,8 @@ SAMPLE=$(redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" --scan --pattern "$PREFIX:p
 REDIS_BYTES=$(for k in $SAMPLE; do redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" MEMORY USAGE "$k"; done | awk '{s+=$1; n++} END {if (n) printf "%d", s/n; else print 0}')
 
 echo
-echo "manifold proxy-runner benchmark ($(date -u +%FT%TZ), $(nproc) cores, wrk -t$THREADS -c$CONNECTIONS -d$DURATION, loopback)"
+echo "manifold proxy-runner benchmark ($(date -u +%FT%TZ), $(nproc) cores, wrk -t$THREADS -c$CONNECTIONS -d$DURATION after -d$WARMUP warm-up, WORKERS=$WORKERS, loopback)"
+echo "load average before: $LOAD_BEFORE   after: $LOAD_AFTER"
 printf '%-14s %12s %10s %10s %10s %12s %12s\n' target req/s p50_ms p99_ms non2xx rps_vs_nginx p99_vs_nginx
 NG_RPS=$(echo "$NGINX" | awk '{print $2}'); NG_P99=$(echo "$NGINX" | awk '{print $4}')
 for row in "$DIRECT" "$NGINX" "$PROXY"; do

@@ -3,7 +3,7 @@ package dev.manifold.proxy.http;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -12,7 +12,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * The proxy-runner's request metrics. Labels are bounded: {@code server} is a routed server id (or
  * {@code _unrouted}), {@code outcome} and {@code reason} come from fixed enums.
  */
-@ApplicationScoped
+@Singleton
 public class ProxyMetrics {
 
     /** Server label for requests to a path with no route (never the raw path). */

@@ -12,28 +12,26 @@ import dev.manifold.proxy.session.Sessions;
 import dev.manifold.proxy.session.StoreUnavailableException;
 import io.quarkus.runtime.ShutdownEvent;
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
-import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
-import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
-import io.vertx.ext.web.RoutingContext;
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 import jakarta.enterprise.event.Observes;
 import org.jboss.logging.Logger;
 
@@ -49,20 +47,23 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@link Sessions}, routes in {@link RouteTable}. Never blocks an event loop and never forwards a request to a pod
  * outside the route's ready set.
  */
-@ApplicationScoped
+@Singleton
 public class SessionRouter {
 
     private static final Logger LOG = Logger.getLogger(SessionRouter.class);
 
     static final String SESSION_HEADER = "Mcp-Session-Id";
     static final String PROTOCOL_HEADER = "MCP-Protocol-Version";
+    /** The same names as pre-hashed header names: the lookups on every request hash nothing. */
+    static final CharSequence SESSION_HEADER_NAME = HttpHeaders.createOptimized(SESSION_HEADER);
+    private static final CharSequence PROTOCOL_HEADER_NAME = HttpHeaders.createOptimized(PROTOCOL_HEADER);
+    private static final String CONTENT_LENGTH = "content-length";
     /** The stateless protocol revision: no session, any ready pod. */
     static final String STATELESS_PROTOCOL = "2026-07-28";
     private static final String RETRY_AFTER_SECONDS = "1";
-    /** Key of the client used by callers that are not on an event loop. */
-    private static final Thread SHARED = new Thread("manifold-proxy-shared-client");
 
-    private static final String[] HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate",
+    /** Headers never forwarded in either direction (hop-by-hop, or set by the proxy itself); see isHopByHop. */
+    static final String[] HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate",
             "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "host", "content-length",
             "mcp-session-id"};
 
@@ -75,14 +76,8 @@ public class SessionRouter {
     private final long maxBody;
     private final long responseTimeoutMs;
     private final Map<String, Future<SessionRecord>> replays = new ConcurrentHashMap<>();
-    /**
-     * One client per event loop: a request made on an event loop only ever uses connections owned by that loop, so
-     * no response or write hops threads (a shared pool hands out connections of other loops, and every event of
-     * such an exchange is queued across threads).
-     */
-    private final Map<Thread, HttpClient> clients = new ConcurrentHashMap<>();
-    private HttpClientOptions clientOptions;
-    private volatile boolean stopped;
+    /** The requests to the pods (one HTTP client per event loop). */
+    private PodClient podClient;
 
     public SessionRouter(ProxyConfig config, RouteTable routes, Sessions sessions, PodPicker picker,
                          ProxyMetrics metrics, Vertx vertx) {
@@ -99,51 +94,66 @@ public class SessionRouter {
     void register(@Observes Router router) {
         int eventLoops = EventLoops.count();
         // manifold.proxy.max-connections-per-pod is the total per pod: split across the per-loop pools.
-        clientOptions = new HttpClientOptions()
+        HttpClientOptions clientOptions = new HttpClientOptions()
                 .setConnectTimeout((int) config.connectTimeout().toMillis())
                 .setMaxPoolSize(Math.max(1, (config.maxConnectionsPerPod() + eventLoops - 1) / eventLoops))
                 .setKeepAlive(true)
                 .setPipelining(false)
                 .setTryUseCompression(false);
-        router.route().pathRegex("^/([^/]+)/([^/]+)/mcp$").handler(this::handle);
+        podClient = new PodClient(vertx, clientOptions, responseTimeoutMs);
+        // Every path passes here first; only /{namespace}/{name}/mcp stays (McpPath, no regex), the rest goes on.
+        router.route().handler(ctx -> {
+            String serverId = McpPath.serverId(ctx.request().path());
+            if (serverId == null) {
+                ctx.next();
+            } else {
+                handle(ctx.request(), serverId);
+            }
+        });
+        if (vertx.isNativeTransportEnabled()) {
+            LOG.infof("Transport: native (epoll), %d event loop(s)", eventLoops);
+        } else {
+            Throwable cause = vertx.unavailableNativeTransportCause();
+            LOG.infof("Transport: NIO, %d event loop(s) (native transport unavailable: %s)", eventLoops,
+                    cause == null ? "not requested" : cause.toString());
+        }
     }
 
     void stop(@Observes ShutdownEvent event) {
-        stopped = true;
-        clients.values().forEach(HttpClient::close);
-        clients.clear();
+        podClient.close();
     }
 
     // ---------------------------------------------------------------- entry
 
-    private void handle(RoutingContext ctx) {
-        Exchange ex = new Exchange(ctx, System.nanoTime());
-        String serverId = ctx.pathParam("param0") + "/" + ctx.pathParam("param1");
-        Route route = routes.route(serverId).orElse(null);
+    private void handle(HttpServerRequest req, String serverId) {
+        Exchange ex = new Exchange(req, System.nanoTime());
+        Route route = routes.routeOrNull(serverId);
         if (route == null) {
             ex.server = ProxyMetrics.UNROUTED;
             ex.error(404, null, JsonRpcErrors.INVALID_REQUEST,
                     "No MCP server is routed at /" + serverId + "/mcp", ProxyOutcome.UNKNOWN_ROUTE);
             return;
         }
-        ex.server = serverId;
-        HttpServerRequest req = ctx.request();
+        ex.server = route.serverId();
         HttpMethod method = req.method();
         if (method != HttpMethod.POST && method != HttpMethod.GET && method != HttpMethod.DELETE) {
-            ctx.response().putHeader(HttpHeaders.ALLOW, "GET, POST, DELETE");
+            ex.out.putHeader(HttpHeaders.ALLOW, "GET, POST, DELETE");
             ex.error(405, null, JsonRpcErrors.INVALID_REQUEST, "Method " + method + " is not allowed",
                     ProxyOutcome.BAD_REQUEST);
             return;
         }
-        String sid = req.getHeader(SESSION_HEADER);
+        String sid = req.getHeader(SESSION_HEADER_NAME);
         if (sid != null && !SessionIds.wellFormed(sid)) {
             ex.error(400, null, JsonRpcErrors.INVALID_REQUEST,
                     "Malformed Mcp-Session-Id header: not a session id issued by this gateway", ProxyOutcome.BAD_REQUEST);
             return;
         }
-        boolean stateless = sid == null && STATELESS_PROTOCOL.equals(req.getHeader(PROTOCOL_HEADER));
+        boolean stateless = sid == null && STATELESS_PROTOCOL.equals(req.getHeader(PROTOCOL_HEADER_NAME));
         if (method == HttpMethod.POST) {
-            readBody(ex, body -> post(ex, route, sid, stateless, body));
+            if (bodyTooLarge(ex)) {
+                return;
+            }
+            new BodyReader(ex, route, sid, stateless).start();
         } else if (sid == null) {
             if (method == HttpMethod.GET && stateless) {
                 forwardStateless(ex, route, null);
@@ -160,45 +170,82 @@ public class SessionRouter {
         }
     }
 
-    private void readBody(Exchange ex, java.util.function.Consumer<Buffer> then) {
-        HttpServerRequest req = ex.ctx.request();
-        String length = req.getHeader(HttpHeaders.CONTENT_LENGTH);
-        if (length != null) {
-            long declared;
-            try {
-                declared = Long.parseLong(length.trim());
-            } catch (NumberFormatException e) {
-                declared = -1;
-            }
-            if (declared < 0) {
-                ex.error(400, null, JsonRpcErrors.INVALID_REQUEST, "Invalid Content-Length", ProxyOutcome.BAD_REQUEST);
-                return;
-            }
-            if (declared > maxBody) {
-                ex.tooLarge("Request body of " + declared + " bytes exceeds the limit of " + maxBody + " bytes");
-                return;
-            }
+    /** Answers 400 or 413 from the declared Content-Length alone; false when the body may be read. */
+    private boolean bodyTooLarge(Exchange ex) {
+        String length = ex.req.getHeader(HttpHeaders.CONTENT_LENGTH);
+        if (length == null) {
+            return false;
         }
-        Buffer body = Buffer.buffer();
-        boolean[] tooLarge = {false};
-        req.handler(chunk -> {
-            if (tooLarge[0]) {
+        long declared;
+        try {
+            declared = Long.parseLong(length.trim());
+        } catch (NumberFormatException e) {
+            declared = -1;
+        }
+        if (declared < 0) {
+            ex.error(400, null, JsonRpcErrors.INVALID_REQUEST, "Invalid Content-Length", ProxyOutcome.BAD_REQUEST);
+            return true;
+        }
+        if (declared > maxBody) {
+            ex.tooLarge("Request body of " + declared + " bytes exceeds the limit of " + maxBody + " bytes");
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * Reads a POST body up to {@code max-body-size}, then hands it to {@link #post}. A body that arrives in one
+     * chunk (the usual case) is used as it is: no aggregate buffer, no copy.
+     */
+    private final class BodyReader implements Handler<Buffer> {
+        private final Exchange ex;
+        private final Route route;
+        private final String sid;
+        private final boolean stateless;
+        private Buffer body;
+        private boolean aggregated;
+        private boolean tooLarge;
+
+        BodyReader(Exchange ex, Route route, String sid, boolean stateless) {
+            this.ex = ex;
+            this.route = route;
+            this.sid = sid;
+            this.stateless = stateless;
+        }
+
+        void start() {
+            HttpServerRequest req = ex.req;
+            req.handler(this);
+            req.exceptionHandler(t -> LOG.debugf("Client request failed while reading: %s", t.toString()));
+            req.endHandler(v -> {
+                if (!tooLarge) {
+                    post(ex, route, sid, stateless, body == null ? Buffer.buffer() : body);
+                }
+            });
+            req.resume();
+        }
+
+        @Override
+        public void handle(Buffer chunk) {
+            if (tooLarge) {
                 return;
             }
-            if (body.length() + chunk.length() > maxBody) {
-                tooLarge[0] = true;
+            int had = body == null ? 0 : body.length();
+            if ((long) had + chunk.length() > maxBody) {
+                tooLarge = true;
                 ex.tooLarge("Request body exceeds the limit of " + maxBody + " bytes");
                 return;
             }
-            body.appendBuffer(chunk);
-        });
-        req.exceptionHandler(t -> LOG.debugf("Client request failed while reading: %s", t.toString()));
-        req.endHandler(v -> {
-            if (!tooLarge[0]) {
-                then.accept(body);
+            if (body == null) {
+                body = chunk; // the server hands each chunk over as its own heap buffer: safe to keep
+            } else {
+                if (!aggregated) {
+                    body = Buffer.buffer(Math.max(256, had * 2)).appendBuffer(body);
+                    aggregated = true;
+                }
+                body.appendBuffer(chunk);
             }
-        });
-        req.resume();
+        }
     }
 
     private void post(Exchange ex, Route route, String sid, boolean stateless, Buffer body) {
@@ -242,15 +289,14 @@ public class SessionRouter {
             return;
         }
         picker.reserve(route, pod);
-        send(pod, HttpMethod.POST, ex.forwardHeaders(null), body.copy())
+        forward(ex, pod, null, body)
                 .map(resp -> new Answer(pod, resp))
                 .recover(failure -> {
                     if (failure instanceof BackendUnreachableException) {
                         picker.connectFailed(pod);
                         PodTarget other = picker.pick(route, pod.name()).orElse(null);
                         if (other != null && !other.name().equals(pod.name())) {
-                            return send(other, HttpMethod.POST, ex.forwardHeaders(null), body.copy())
-                                    .map(resp -> new Answer(other, resp));
+                            return forward(ex, other, null, body).map(resp -> new Answer(other, resp));
                         }
                     }
                     return Future.failedFuture(failure);
@@ -268,7 +314,7 @@ public class SessionRouter {
 
     private void afterInitialize(Exchange ex, Route route, JsonObject message, Buffer body, Answer answer) {
         HttpClientResponse resp = answer.response;
-        String backendSid = resp.getHeader(SESSION_HEADER);
+        String backendSid = resp.getHeader(SESSION_HEADER_NAME);
         if (resp.statusCode() / 100 != 2 || backendSid == null) {
             // Refused, or a backend without sessions: pass through untouched, nothing to pin.
             ex.stream(resp, null, ProxyOutcome.FORWARDED);
@@ -286,7 +332,7 @@ public class SessionRouter {
                 return;
             }
             resp.request().reset();
-            closeBackendSession(answer.pod, backendSid, ex.ctx.request().getHeader(PROTOCOL_HEADER));
+            closeBackendSession(answer.pod, backendSid, ex.req.getHeader(PROTOCOL_HEADER_NAME));
             ex.storeUnavailable(ar.failed() ? ar.cause() : new StoreUnavailableException("session id collision"));
         });
     }
@@ -326,42 +372,63 @@ public class SessionRouter {
             ex.sessionNotFound();
             return;
         }
-        PodTarget pod = route.pod(record.pod()).orElse(null);
+        PodTarget pod = route.readyPod(record.pod());
         if (pod == null) {
             replayThenRetry(ex, route, record, body, ReinitReason.POD_GONE);
             return;
         }
-        send(pod, ex.ctx.request().method(), ex.forwardHeaders(record.backendSid()), copy(body))
-                .onSuccess(resp -> {
-                    if (resp.statusCode() == 404) {
-                        resp.body().onComplete(ignored ->
-                                replayThenRetry(ex, route, record, body, ReinitReason.SESSION_NOT_FOUND));
-                    } else if (resp.statusCode() == 400) {
-                        // Some servers (server-everything, the SDK examples) answer 400 instead of 404 for a
-                        // session they do not know; their error names the session. Anything else passes through.
-                        resp.body().onComplete(read -> {
-                            if (read.succeeded() && mentionsUnknownSession(read.result())) {
-                                replayThenRetry(ex, route, record, body, ReinitReason.SESSION_NOT_FOUND);
-                            } else {
-                                ex.buffered(resp, read.succeeded() ? read.result() : Buffer.buffer());
-                            }
-                        });
+        send(pod, ex.req.method(), ex.req, null, record.backendSid(), body, new FollowUpReply(ex, route, record, pod, body));
+    }
+
+    /** What happens with the pinned pod's answer to a follow-up (one object per request, no future chain). */
+    private final class FollowUpReply implements Handler<AsyncResult<HttpClientResponse>> {
+        private final Exchange ex;
+        private final Route route;
+        private final SessionRecord record;
+        private final PodTarget pod;
+        private final Buffer body;
+
+        FollowUpReply(Exchange ex, Route route, SessionRecord record, PodTarget pod, Buffer body) {
+            this.ex = ex;
+            this.route = route;
+            this.record = record;
+            this.pod = pod;
+            this.body = body;
+        }
+
+        @Override
+        public void handle(AsyncResult<HttpClientResponse> ar) {
+            if (ar.failed()) {
+                if (ar.cause() instanceof BackendUnreachableException) {
+                    picker.connectFailed(pod);
+                    replayThenRetry(ex, route, record, body, ReinitReason.CONNECT_FAILED);
+                } else {
+                    ex.backendFailed(ar.cause());
+                }
+                return;
+            }
+            HttpClientResponse resp = ar.result();
+            int status = resp.statusCode();
+            if (status == 404) {
+                resp.body().onComplete(ignored -> replayThenRetry(ex, route, record, body, ReinitReason.SESSION_NOT_FOUND));
+            } else if (status == 400) {
+                // Some servers (server-everything, the SDK examples) answer 400 instead of 404 for a session they
+                // do not know; their error names the session. Anything else passes through.
+                resp.body().onComplete(read -> {
+                    if (read.succeeded() && mentionsUnknownSession(read.result())) {
+                        replayThenRetry(ex, route, record, body, ReinitReason.SESSION_NOT_FOUND);
                     } else {
-                        ex.stream(resp, record.sid(), ProxyOutcome.FORWARDED);
-                    }
-                })
-                .onFailure(failure -> {
-                    if (failure instanceof BackendUnreachableException) {
-                        picker.connectFailed(pod);
-                        replayThenRetry(ex, route, record, body, ReinitReason.CONNECT_FAILED);
-                    } else {
-                        ex.backendFailed(failure);
+                        ex.buffered(resp, read.succeeded() ? read.result() : Buffer.buffer());
                     }
                 });
+            } else {
+                ex.stream(resp, record.sid(), ProxyOutcome.FORWARDED);
+            }
+        }
     }
 
     private void replayThenRetry(Exchange ex, Route route, SessionRecord stale, Buffer body, ReinitReason reason) {
-        replay(route, stale, reason, ex.ctx.request().getHeader(PROTOCOL_HEADER)).onComplete(ar -> {
+        replay(route, stale, reason, ex.req.getHeader(PROTOCOL_HEADER_NAME)).onComplete(ar -> {
             if (ar.failed()) {
                 if (ar.cause() instanceof NoReadyPodException) {
                     ex.noReadyPod(route);
@@ -374,12 +441,12 @@ public class SessionRouter {
                 return;
             }
             SessionRecord record = ar.result();
-            PodTarget pod = route.pod(record.pod()).orElse(null);
+            PodTarget pod = route.readyPod(record.pod());
             if (pod == null) {
                 ex.sessionNotFound();
                 return;
             }
-            send(pod, ex.ctx.request().method(), ex.forwardHeaders(record.backendSid()), copy(body))
+            forward(ex, pod, record.backendSid(), body)
                     .onSuccess(resp -> ex.stream(resp, record.sid(), ProxyOutcome.REINITIALIZED))
                     .onFailure(ex::backendFailed);
         });
@@ -401,7 +468,7 @@ public class SessionRouter {
             if (current == null) {
                 return Future.failedFuture(new IllegalStateException("session was deleted"));
             }
-            if (!current.backendSid().equals(stale.backendSid()) && route.pod(current.pod()).isPresent()) {
+            if (!current.backendSid().equals(stale.backendSid()) && route.readyPod(current.pod()) != null) {
                 return Future.succeededFuture(current); // another replica already re-pinned it
             }
             PodTarget pod = picker.pick(route, current.pod()).orElse(null);
@@ -426,7 +493,7 @@ public class SessionRouter {
                 .add(HttpHeaders.CONTENT_TYPE, "application/json")
                 .add(HttpHeaders.ACCEPT, "application/json, text/event-stream");
         return send(pod, HttpMethod.POST, headers, Buffer.buffer(record.initialize())).compose(resp -> {
-            String newSid = resp.getHeader(SESSION_HEADER);
+            String newSid = resp.getHeader(SESSION_HEADER_NAME);
             return resp.body().compose(ignored -> {
                 if (resp.statusCode() / 100 != 2 || newSid == null) {
                     return Future.failedFuture(new IllegalStateException(
@@ -453,7 +520,7 @@ public class SessionRouter {
             ex.noReadyPod(route);
             return;
         }
-        send(pod, ex.ctx.request().method(), ex.forwardHeaders(null), copy(body))
+        forward(ex, pod, null, body)
                 .onSuccess(resp -> ex.stream(resp, null, ProxyOutcome.FORWARDED))
                 .onFailure(failure -> {
                     if (failure instanceof BackendUnreachableException) {
@@ -474,9 +541,9 @@ public class SessionRouter {
                 ex.sessionNotFound();
                 return;
             }
-            PodTarget pod = route.pod(record.pod()).orElse(null);
+            PodTarget pod = route.readyPod(record.pod());
             Future<Integer> backend = pod == null ? Future.succeededFuture(200)
-                    : send(pod, HttpMethod.DELETE, ex.forwardHeaders(record.backendSid()), null)
+                    : forward(ex, pod, record.backendSid(), null)
                     .compose(resp -> resp.body().map(b -> resp.statusCode()))
                     .otherwise(200);
             backend.compose(status -> onContext(sessions.delete(sid)).map(v -> status)).onComplete(done -> {
@@ -485,7 +552,7 @@ public class SessionRouter {
                     return;
                 }
                 int status = done.result() / 100 == 2 ? done.result() : 200;
-                ex.ctx.response().setStatusCode(status).end();
+                ex.out.setStatusCode(status).end();
                 ex.done(ProxyOutcome.FORWARDED);
             });
         });
@@ -501,44 +568,41 @@ public class SessionRouter {
 
     // ---------------------------------------------------------------- transport
 
-    /**
-     * Sends one request to a pod and completes with its response as soon as the headers arrive (the body is not
-     * read). A connection that cannot be established fails with {@link BackendUnreachableException}.
-     */
+    /** The client's request, method and headers (hop-by-hop removed, the pod's session id set) to a pod. */
+    private Future<HttpClientResponse> forward(Exchange ex, PodTarget pod, String backendSid, Buffer body) {
+        Promise<HttpClientResponse> promise = Promise.promise();
+        send(pod, ex.req.method(), ex.req, null, backendSid, body, promise);
+        return promise.future();
+    }
+
+    /** A request of the proxy-runner's own (replay, clean-up) with exactly these headers. */
     private Future<HttpClientResponse> send(PodTarget pod, HttpMethod method, MultiMap headers, Buffer body) {
-        RequestOptions options = new RequestOptions()
-                .setMethod(method)
-                .setHost(pod.host())
-                .setPort(pod.port())
-                .setSsl(pod.tls())
-                .setURI(pod.requestUri())
-                .setHeaders(headers)
-                // The client's own timeout: armed until the response headers arrive, then cancelled by the client
-                // (Vert.x 4.5 HttpClientRequestBase.handleResponse), so a stream may stay quiet for hours.
-                .setIdleTimeout(responseTimeoutMs);
-        if (stopped) {
-            return Future.failedFuture(new IllegalStateException("the proxy-runner is shutting down"));
-        }
-        return client().request(options)
-                .recover(failure -> Future.failedFuture(new BackendUnreachableException(pod.name(), failure)))
-                .compose(request -> body == null ? request.send() : request.send(body));
+        Promise<HttpClientResponse> promise = Promise.promise();
+        send(pod, method, null, headers, null, body, promise);
+        return promise.future();
     }
 
-    /** The calling event loop's client (callers that are not on an event loop share one). */
-    private HttpClient client() {
-        Thread key = Context.isOnEventLoopThread() ? Thread.currentThread() : SHARED;
-        HttpClient client = clients.get(key);
-        return client != null ? client : clients.computeIfAbsent(key, k -> vertx.createHttpClient(clientOptions));
+    private void send(PodTarget pod, HttpMethod method, HttpServerRequest forwardFrom, MultiMap headers,
+                      String backendSid, Buffer body, Handler<AsyncResult<HttpClientResponse>> reply) {
+        podClient.send(pod, method, forwardFrom, headers, backendSid, body, reply);
     }
 
-    /** Whether a header is hop-by-hop (or one the proxy sets itself), without lower-casing the name. */
+    /**
+     * Whether a header is hop-by-hop (or one the proxy sets itself): one of {@link #HOP_BY_HOP}, any case. Runs for
+     * every header in both directions, so it dispatches on the length and compares at most two names.
+     */
     static boolean isHopByHop(String name) {
-        for (String hop : HOP_BY_HOP) {
-            if (hop.length() == name.length() && hop.equalsIgnoreCase(name)) {
-                return true;
-            }
-        }
-        return false;
+        return switch (name.length()) {
+            case 2 -> name.equalsIgnoreCase("te");
+            case 4 -> name.equalsIgnoreCase("host");
+            case 7 -> name.equalsIgnoreCase("trailer") || name.equalsIgnoreCase("upgrade");
+            case 10 -> name.equalsIgnoreCase("connection") || name.equalsIgnoreCase("keep-alive");
+            case 14 -> name.equalsIgnoreCase("content-length") || name.equalsIgnoreCase("mcp-session-id");
+            case 17 -> name.equalsIgnoreCase("transfer-encoding");
+            case 18 -> name.equalsIgnoreCase("proxy-authenticate");
+            case 19 -> name.equalsIgnoreCase("proxy-authorization");
+            default -> false;
+        };
     }
 
     private static boolean mentionsUnknownSession(Buffer body) {
@@ -548,10 +612,6 @@ public class SessionRouter {
         String text = body.toString(StandardCharsets.UTF_8).toLowerCase(Locale.ROOT);
         return text.contains("session") && (text.contains("no valid session") || text.contains("not found")
                 || text.contains("unknown session") || text.contains("invalid session"));
-    }
-
-    private static Buffer copy(Buffer body) {
-        return body == null ? null : body.copy();
     }
 
     private static <T> Future<T> onContext(Uni<T> uni) {
@@ -571,75 +631,113 @@ public class SessionRouter {
     // ---------------------------------------------------------------- one client exchange
 
     /** One client request/response: writes exactly one answer and records exactly one metric. */
-    private final class Exchange {
-        final RoutingContext ctx;
+    private final class Exchange implements Handler<Buffer> {
+        final HttpServerRequest req;
+        final HttpServerResponse out;
         final long start;
         String server;
         Object rpcId;
         /** The request body, kept so an error answer can echo the JSON-RPC id (parsed only on that path). */
         Buffer body;
         boolean recorded;
+        /** While streaming: the pod's response, and the bytes of a sized body still to come (-1: not sized). */
+        private HttpClientResponse upstream;
+        private long remaining;
+        private boolean ended;
 
-        Exchange(RoutingContext ctx, long start) {
-            this.ctx = ctx;
+        Exchange(HttpServerRequest req, long start) {
+            this.req = req;
+            this.out = req.response();
             this.start = start;
-        }
-
-        MultiMap forwardHeaders(String backendSid) {
-            MultiMap out = MultiMap.caseInsensitiveMultiMap();
-            for (Map.Entry<String, String> h : ctx.request().headers()) {
-                if (!isHopByHop(h.getKey())) {
-                    out.add(h.getKey(), h.getValue());
-                }
-            }
-            if (backendSid != null) {
-                out.set(SESSION_HEADER, backendSid);
-            }
-            return out;
         }
 
         /** Streams the pod's response to the client as it arrives, with our session id in place of the pod's. */
         void stream(HttpClientResponse resp, String sid, ProxyOutcome outcome) {
-            HttpServerResponse out = ctx.response();
             if (out.ended() || out.closed()) {
                 resp.request().reset();
                 return;
             }
-            out.setStatusCode(resp.statusCode());
+            int status = resp.statusCode();
+            if (status != 200) {
+                out.setStatusCode(status); // 200 is the default: nothing to look up
+            }
+            MultiMap outHeaders = out.headers();
             String length = null;
+            boolean podSession = false;
             for (Map.Entry<String, String> h : resp.headers()) {
                 String name = h.getKey();
-                if (name.equalsIgnoreCase("content-length")) {
+                if (name.length() == CONTENT_LENGTH.length() && name.equalsIgnoreCase(CONTENT_LENGTH)) {
                     length = h.getValue();
+                } else if (name.length() == SESSION_HEADER.length() && name.equalsIgnoreCase(SESSION_HEADER)) {
+                    podSession = true;
                 } else if (!isHopByHop(name)) {
-                    out.headers().add(h.getKey(), h.getValue());
+                    outHeaders.add(name, h.getValue());
                 }
             }
-            if (sid != null && resp.getHeader(SESSION_HEADER) != null) {
-                out.putHeader(SESSION_HEADER, sid);
+            if (sid != null && podSession) {
+                outHeaders.set(SESSION_HEADER_NAME, sid);
             }
+            remaining = -1;
             if (length != null) {
-                out.putHeader(HttpHeaders.CONTENT_LENGTH, length);
+                outHeaders.set(HttpHeaders.CONTENT_LENGTH, length);
+                try {
+                    remaining = Long.parseLong(length.trim());
+                } catch (NumberFormatException e) {
+                    remaining = -1; // the client's decoder would have refused it already
+                }
             } else {
                 out.setChunked(true);
             }
+            upstream = resp;
             out.closeHandler(v -> resp.request().reset());
             done(outcome);
             if (length == null) {
                 // A stream (SSE or chunked): send the head now, the first event may not come for a long time.
-                // A sized body goes out with its head in one write instead: one flush, one packet.
+                // A sized body goes out with its head, and its last chunk with the end: one write for a small body.
                 out.writeHead();
             }
-            resp.pipe().endOnFailure(false).to(out).onFailure(t -> {
-                if (!out.closed()) {
-                    ctx.request().connection().close();
+            resp.handler(this);
+            resp.exceptionHandler(t -> {
+                if (!ended && !out.closed()) {
+                    req.connection().close(); // the head is out: closing is the only way to signal the failure
                 }
             });
+            resp.endHandler(v -> {
+                if (!ended && !out.closed()) {
+                    ended = true;
+                    out.end((Handler<AsyncResult<Void>>) null);
+                }
+            });
+            resp.resume();
+        }
+
+        /** One chunk of the pod's response: written as it is, with backpressure, no future per chunk. */
+        @Override
+        public void handle(Buffer chunk) {
+            if (ended) {
+                return;
+            }
+            if (out.closed()) {
+                upstream.request().reset();
+                return;
+            }
+            if (remaining >= 0) {
+                remaining -= chunk.length();
+                if (remaining == 0) {
+                    ended = true; // the last bytes of a sized body: with the end, in one write
+                    out.end(chunk, null);
+                    return;
+                }
+            }
+            out.write(chunk, null);
+            if (out.writeQueueFull()) {
+                upstream.pause();
+                out.drainHandler(v -> upstream.resume());
+            }
         }
 
         /** Sends a pod response whose body was already read. */
         void buffered(HttpClientResponse resp, Buffer body) {
-            HttpServerResponse out = ctx.response();
             if (out.ended() || out.closed()) {
                 return;
             }
@@ -654,7 +752,6 @@ public class SessionRouter {
         }
 
         void error(int status, Object id, int code, String message, ProxyOutcome outcome) {
-            HttpServerResponse out = ctx.response();
             if (!out.ended() && !out.closed() && !out.headWritten()) {
                 out.setStatusCode(status)
                         .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
@@ -665,13 +762,12 @@ public class SessionRouter {
 
         /** 413, then the connection is closed: the rest of the body is never read. */
         void tooLarge(String message) {
-            HttpServerResponse out = ctx.response();
             if (!out.ended() && !out.closed() && !out.headWritten()) {
                 out.setStatusCode(413)
                         .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
                         .putHeader(HttpHeaders.CONNECTION, "close")
                         .end(JsonRpcErrors.body(null, JsonRpcErrors.INVALID_REQUEST, message))
-                        .onComplete(v -> ctx.request().connection().close());
+                        .onComplete(v -> req.connection().close());
             }
             done(ProxyOutcome.BAD_REQUEST);
         }
@@ -693,14 +789,14 @@ public class SessionRouter {
         }
 
         void noReadyPod(Route route) {
-            ctx.response().putHeader(HttpHeaders.RETRY_AFTER, RETRY_AFTER_SECONDS);
+            out.putHeader(HttpHeaders.RETRY_AFTER, RETRY_AFTER_SECONDS);
             error(503, null, JsonRpcErrors.SERVER_ERROR, "No ready pod for " + route.serverId(),
                     ProxyOutcome.NO_READY_POD);
         }
 
         void storeUnavailable(Throwable cause) {
             LOG.debugf("Session store unavailable: %s", cause.toString());
-            ctx.response().putHeader(HttpHeaders.RETRY_AFTER, RETRY_AFTER_SECONDS);
+            out.putHeader(HttpHeaders.RETRY_AFTER, RETRY_AFTER_SECONDS);
             error(503, null, JsonRpcErrors.SERVER_ERROR, "Session store unavailable, retry shortly",
                     ProxyOutcome.STORE_UNAVAILABLE);
         }

@@ -2,7 +2,7 @@ package dev.manifold.proxy.route;
 
 import dev.manifold.proxy.ProxyConfig;
 import dev.manifold.proxy.session.Sessions;
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -17,7 +17,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * (power of two choices), which spreads load without a global view. Pods that just refused a connection are
  * skipped for a short while unless nothing else is left. Never picks a pod outside the route's ready set.
  */
-@ApplicationScoped
+@Singleton
 public class PodPicker {
 
     private final Sessions sessions;

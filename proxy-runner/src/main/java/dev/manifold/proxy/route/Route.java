@@ -14,11 +14,17 @@ public record Route(String serverId, List<PodTarget> readyPods) {
     }
 
     public Optional<PodTarget> pod(String name) {
-        for (PodTarget pod : readyPods) {
+        return Optional.ofNullable(readyPod(name));
+    }
+
+    /** The ready pod of that name, or null (the request path's variant of {@link #pod}: no allocation). */
+    public PodTarget readyPod(String name) {
+        for (int i = 0, n = readyPods.size(); i < n; i++) {
+            PodTarget pod = readyPods.get(i);
             if (pod.name().equals(name)) {
-                return Optional.of(pod);
+                return pod;
             }
         }
-        return Optional.empty();
+        return null;
     }
 }

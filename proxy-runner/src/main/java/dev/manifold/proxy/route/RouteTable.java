@@ -1,6 +1,6 @@
 package dev.manifold.proxy.route;
 
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 
 import java.util.Map;
 import java.util.Optional;
@@ -11,7 +11,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * Replacing the table never touches sessions: a session whose pod is still listed keeps flowing, one whose pod
  * left is re-initialized on its next request.
  */
-@ApplicationScoped
+@Singleton
 public class RouteTable {
 
     private final AtomicReference<Map<String, Route>> routes = new AtomicReference<>(Map.of());
@@ -19,6 +19,11 @@ public class RouteTable {
 
     public Optional<Route> route(String serverId) {
         return Optional.ofNullable(routes.get().get(serverId));
+    }
+
+    /** The route, or null (the request path's variant of {@link #route}: no allocation). */
+    public Route routeOrNull(String serverId) {
+        return routes.get().get(serverId);
     }
 
     public Map<String, Route> all() {

@@ -13,7 +13,7 @@ import io.quarkus.runtime.StartupEvent;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.subscription.Cancellable;
 import io.vertx.core.Vertx;
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Instance;
 import org.jboss.logging.Logger;
@@ -29,7 +29,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * store fails, sessions already cached keep flowing. Also owns the per-pod session counts that pod choice uses.
  * Never creates a session the store refused.
  */
-@ApplicationScoped
+@Singleton
 public class Sessions {
 
     private static final Logger LOG = Logger.getLogger(Sessions.class);

@@ -5,6 +5,8 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.Response;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.List;
 import java.util.Set;
@@ -13,6 +15,7 @@ import java.util.stream.Collectors;
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -35,6 +38,10 @@ class StandaloneMemoryStoreTest {
     }
 
     private static Response post(String sid, String protocol, String body) {
+        return post("/demo/fake/mcp", sid, protocol, body);
+    }
+
+    private static Response post(String path, String sid, String protocol, String body) {
         var spec = given().contentType("application/json").accept("application/json, text/event-stream");
         if (sid != null) {
             spec = spec.header("Mcp-Session-Id", sid);
@@ -42,7 +49,7 @@ class StandaloneMemoryStoreTest {
         if (protocol != null) {
             spec = spec.header("MCP-Protocol-Version", protocol);
         }
-        return spec.body(body).post("/demo/fake/mcp");
+        return spec.body(body).post(path);
     }
 
     @Test
@@ -75,6 +82,35 @@ class StandaloneMemoryStoreTest {
                 .body("error.code", equalTo(-32001)).body("id", equalTo(3));
     }
 
+    /**
+     * The pod closes a pooled keep-alive connection just as the proxy sends the next request on it (FIN, or RST):
+     * the request is sent again once, on a new connection to the same pod, and the session stays where it is (no
+     * second initialize, no re-initialization). More follow-ups than event loops, so pooled connections are reused.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"closing", "resetting"})
+    void aPooledConnectionClosedByThePodIsRetriedOnceOnTheSamePod(String server) {
+        String path = "/demo/" + server + "/mcp";
+        String pod = server + "-0";
+        Response init = post(path, null, null, INIT);
+        init.then().statusCode(200);
+        String sid = init.header("Mcp-Session-Id");
+        String podSession = FakePods.SEEN.poll().sessionId();
+        assertNull(podSession, "the initialize carries no session id");
+        for (int i = 0; i < 3 * Runtime.getRuntime().availableProcessors() + 2; i++) {
+            post(path, sid, "2025-06-18", "{\"jsonrpc\":\"2.0\",\"id\":" + i + ",\"method\":\"ping\"}")
+                    .then().statusCode(200).body("result.pod", equalTo(pod));
+        }
+        List<FakePods.Seen> followUps = List.copyOf(FakePods.SEEN);
+        assertTrue(followUps.stream().allMatch(s -> s.pod().equals(pod) && s.sessionId() != null
+                && s.sessionId().startsWith(pod + "-") && !s.body().contains("initialize")), followUps.toString());
+        assertEquals(1, followUps.stream().map(FakePods.Seen::sessionId).distinct().count(),
+                "every follow-up reached the pod's one backend session: " + followUps);
+        String metrics = given().get("/q/metrics").asString();
+        assertFalse(metrics.lines().anyMatch(line -> line.startsWith("manifold_proxy_reinitializations_total{")
+                && line.contains("server=\"demo/" + server + "\"")), metrics);
+    }
+
     @Test
     void statelessRequestsGoToAnyPodWithoutASession() {
         for (int i = 0; i < 40; i++) {
@@ -85,6 +121,20 @@ class StandaloneMemoryStoreTest {
         Set<String> pods = FakePods.SEEN.stream().map(FakePods.Seen::pod).collect(Collectors.toSet());
         assertEquals(Set.of("fake-0", "fake-1"), pods, "stateless requests should use every ready pod");
         assertTrue(FakePods.SEEN.stream().allMatch(s -> s.sessionId() == null && "2026-07-28".equals(s.protocol())));
+    }
+
+    @Test
+    void pathsThatAreNoRoutedMcpEndpointGet404() {
+        // An encoded slash ends up in the server id: a path of the right shape, but no such route (JSON-RPC 404).
+        given().urlEncodingEnabled(false).contentType("application/json").body("{}").post("/demo%2Fx/fake/mcp")
+                .then().statusCode(404).body("error.code", equalTo(-32600));
+        // An encoded unreserved character is normalized away, as vertx-web does: the route is found.
+        given().urlEncodingEnabled(false).contentType("application/json").body("x").post("/d%65mo/fake/mcp")
+                .then().statusCode(400).body("error.code", equalTo(-32700));
+        // Missing parts or extra segments: not an MCP endpoint at all (the router's own 404).
+        for (String path : List.of("/demo/mcp", "/demo/fake/mcp/x", "/x/demo/fake/mcp", "/demo//mcp")) {
+            given().contentType("application/json").body("{}").post(path).then().statusCode(404);
+        }
     }
 
     @Test
@@ -106,6 +156,21 @@ class StandaloneMemoryStoreTest {
                 .body("id", equalTo(7)).body("error.code", equalTo(-32000));
         long tookMs = (System.nanoTime() - start) / 1_000_000;
         assertTrue(tookMs >= FakePods.RESPONSE_TIMEOUT_MS, "gave up after " + tookMs + " ms");
+        assertTrue(tookMs < 10 * FakePods.RESPONSE_TIMEOUT_MS, "gave up only after " + tookMs + " ms");
+    }
+
+    @Test
+    void largeAndChunkedAnswersArriveWhole() {
+        String sid = post(null, null, INIT).header("Mcp-Session-Id");
+        String pod = FakePods.SEEN.poll().pod();
+        Response big = post(sid, "2025-06-18", "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"big\"}");
+        big.then().statusCode(200);
+        String expected = FakePods.bigResult(pod);
+        assertEquals(String.valueOf(expected.length()), big.header("Content-Length"));
+        assertEquals(expected, big.asString());
+        Response chunks = post(sid, "2025-06-18", "{\"jsonrpc\":\"2.0\",\"id\":10,\"method\":\"chunks\"}");
+        chunks.then().statusCode(200).body("result.pod", equalTo(pod));
+        assertNull(chunks.header("Content-Length"));
     }
 
     @Test
