@@ -125,7 +125,9 @@ OPS_AFTER=$(redis_ops)
 LOAD_AFTER=$(loadavg)
 
 # Memory per 10k sessions: heap after full GC, before and after opening as many sessions as wrk manages.
-heap_used() { jcmd "$PROXY_PID" GC.run >/dev/null; sleep 1; jcmd "$PROXY_PID" GC.heap_info | awk '/used/ {for (i=1;i<=NF;i++) if ($i=="used") {v=$(i+1); sub(/K,?/,"",v); print v*1024; exit}}'; }
+# The used bytes of every heap space GC.heap_info lists with a total (G1: one 'garbage-first heap' line; serial: the
+# 'def new generation' and 'tenured generation' lines), Metaspace excluded.
+heap_used() { jcmd "$PROXY_PID" GC.run >/dev/null; sleep 1; jcmd "$PROXY_PID" GC.heap_info | awk '/total [0-9]+K, used/ && !/Metaspace|class space/ {for (i=1;i<=NF;i++) if ($i=="used") {v=$(i+1); sub(/K,?/,"",v); sum+=v*1024}} END {print sum+0}'; }
 sessions_active() { curl -s "http://127.0.0.1:$PROXY_PORT/q/metrics" | awk '/^manifold_proxy_sessions_active/ {s+=$2} END {printf "%d", s}'; }
 HEAP0=$(heap_used); S0=$(sessions_active)
 wrk -t"$THREADS" -c"$CONNECTIONS" -d"${SESSIONS_SECONDS}s" -s "$WORK/init.lua" "http://127.0.0.1:$PROXY_PORT/bench/echo/mcp" > "$WORK/wrk-init.txt"
