@@ -54,7 +54,8 @@ wait_for() {
 }
 
 # The packaged broker, built on first use.
-BROKER_JAR=$ROOT/broker-service/target/quarkus-app/quarkus-run.jar
+# BROKER_JAR may name another build (e.g. an older one, to compare back to back).
+BROKER_JAR=${BROKER_JAR:-$ROOT/broker-service/target/quarkus-app/quarkus-run.jar}
 ensure_broker_jar() {
   if [[ ! -f $BROKER_JAR ]]; then
     say "building the broker (first run only): ./mvnw -B -q -pl broker-service -am package -DskipTests"

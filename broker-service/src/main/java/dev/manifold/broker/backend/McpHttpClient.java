@@ -389,9 +389,14 @@ public class McpHttpClient {
                 && (msg.has("result") || msg.has("error")) && !msg.has("method");
     }
 
+    /** The JSON-RPC message (object or batch) an SSE event carries; null for anything else (a priming event's empty data). */
     private JsonNode parseOrNull(String text) {
+        if (text == null || text.isBlank()) {
+            return null; // readTree would answer MissingNode
+        }
         try {
-            return mapper.readTree(text);
+            JsonNode node = mapper.readTree(text);
+            return node != null && (node.isObject() || node.isArray()) ? node : null;
         } catch (Exception e) {
             return null;
         }

@@ -145,6 +145,15 @@ public interface BrokerConfig {
     @WithDefault("sampling,elicitation,roots")
     List<String> discoveryCapabilities();
 
+    /**
+     * A forwarded request whose backend answers with a stream is answered to the client as JSON when the answer
+     * comes alone within this time (most calls: one write, nothing for the client to parse as a stream). When the
+     * backend sends anything before its answer, or the answer takes longer, the client gets an SSE stream (with the
+     * priming event for 2025-11-25, so it can resume). {@code 0} opens the stream at once, mirroring the backend.
+     */
+    @WithDefault("200ms")
+    Duration streamOpenDelay();
+
     /** The SSE retry hint (milliseconds) in the priming event sent to 2025-11-25 clients. */
     @WithDefault("1s")
     Duration sseRetry();

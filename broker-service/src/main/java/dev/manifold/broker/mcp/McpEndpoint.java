@@ -539,8 +539,10 @@ public class McpEndpoint {
     }
 
     /**
-     * Relays one forwarded request's stream: opens an SSE response to the client when the backend streams, and
-     * passes each message on after rewriting ids, progress tokens and URIs. Without a stream the answer is JSON.
+     * Relays one forwarded request's stream: passes each message the backend sends before its answer on after
+     * rewriting ids, progress tokens and URIs, on an SSE response opened for the first of them, or once the answer
+     * has taken {@code stream-open-delay}. An answer that comes alone and in time (the common case, even when the
+     * backend streamed it) goes to the client as JSON: one write, and nothing for the client to parse as a stream.
      */
     private final class Relay implements McpHttpClient.ReplyStream {
         private final Exchange ex;
@@ -554,9 +556,25 @@ public class McpEndpoint {
             this.backend = backend;
         }
 
+        private long openTimer = -1;
+        private boolean completed;
+
         @Override
         public synchronized void opened() {
-            if (stream == null && ex.sseAccepted) {
+            if (stream != null || !ex.sseAccepted) {
+                return;
+            }
+            long delay = config.streamOpenDelay().toMillis();
+            if (delay <= 0) {
+                stream = ex.openStream(session);
+            } else {
+                openTimer = vertx.setTimer(delay, t -> openLate());
+            }
+        }
+
+        private synchronized void openLate() {
+            openTimer = -1;
+            if (stream == null && !completed) {
                 stream = ex.openStream(session);
             }
         }
@@ -565,12 +583,20 @@ public class McpEndpoint {
         public void message(JsonNode message) {
             EventStream target;
             synchronized (this) {
+                if (stream == null && ex.sseAccepted) {
+                    stream = ex.openStream(session);
+                }
                 target = stream;
             }
             fromBackend(session, backend, message, target);
         }
 
         synchronized void complete(ObjectNode answer, String outcome) {
+            completed = true;
+            if (openTimer >= 0) {
+                vertx.cancelTimer(openTimer);
+                openTimer = -1;
+            }
             if (stream == null) {
                 ex.reply(200, answer, outcome);
                 return;

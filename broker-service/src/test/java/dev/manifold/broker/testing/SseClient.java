@@ -15,7 +15,7 @@ import java.util.stream.Stream;
 /**
  * One streaming HTTP exchange with the broker's /mcp, read event by event while it is open (rest-assured reads
  * whole bodies only). A reader thread parses SSE events into a queue; {@link #next(Duration)} takes them in order.
- * {@link #close()} drops the connection.
+ * A POST answered with plain JSON yields its body as one event. {@link #close()} drops the connection.
  */
 public final class SseClient implements AutoCloseable {
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
@@ -36,7 +36,8 @@ public final class SseClient implements AutoCloseable {
         response = HTTP.sendAsync(request, HttpResponse.BodyHandlers.ofLines());
         response.thenAccept(r -> {
             lines = r.body();
-            Thread reader = new Thread(this::read, "sse-client-reader");
+            boolean json = r.headers().firstValue("Content-Type").orElse("").startsWith("application/json");
+            Thread reader = new Thread(json ? this::readJson : this::read, "sse-client-reader");
             reader.setDaemon(true);
             reader.start();
         });
@@ -65,6 +66,21 @@ public final class SseClient implements AutoCloseable {
             builder.header("Last-Event-ID", lastEventId);
         }
         return new SseClient(builder.build());
+    }
+
+    /** A POST answered with plain JSON (an answer that came alone): its body is the one event, then the end. */
+    private void readJson() {
+        try (Stream<String> stream = lines) {
+            String body = String.join("\n", (Iterable<String>) stream::iterator);
+            if (!body.isBlank()) {
+                events.add(new Event(null, body));
+            }
+        } catch (RuntimeException e) {
+            // connection dropped
+        } finally {
+            ended = true;
+            events.add(END);
+        }
     }
 
     private void read() {

@@ -18,7 +18,7 @@ public class SseOnlyBackends implements QuarkusTestResourceLifecycleManager {
     @Override
     public Map<String, String> start() {
         vertx = Vertx.vertx();
-        streamy = new FixtureMcpServer(vertx, "streamy", List.of("echo"), true).start();
+        streamy = new FixtureMcpServer(vertx, "streamy", List.of("echo", "hang"), true).start();
         try {
             file = Files.createTempFile("manifold-sse", ".yaml");
             Files.writeString(file, """
