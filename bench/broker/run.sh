@@ -9,7 +9,7 @@
 # table of requests/s, p50 and p99 latency, with ratios against direct and against mcp-hub.
 # Everything binds to 127.0.0.1 on free ports, runs for a bounded time, and is stopped on exit.
 #
-# Environment (optional): SESSIONS=8 DURATION_S=15 WARMUP_S=5 ROUNDS=1 RUN_DIR=bench/broker/target JAVA=java NODE=node
+# Environment (optional): SESSIONS=8 DURATION_S=15 WARMUP_S=5 ROUNDS=1 RUN_DIR=bench/broker/target JAVA=java NODE=node BROKER_JAR=...
 #   TARGETS="direct broker mcp-hub" (a subset runs only those paths)
 set -euo pipefail
 
