@@ -4,7 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.manifold.broker.config.BrokerConfig;
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.Context;
 import io.vertx.core.Vertx;
+import io.vertx.core.impl.VertxInternal;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
@@ -137,7 +139,7 @@ public class McpHttpClient {
                     inFlight[0].reset();
                 }
             });
-            client.request(options)
+            onEventLoop(() -> client.request(options)
                     .compose(request -> {
                         inFlight[0] = request;
                         return request.send(Buffer.buffer(body));
@@ -155,8 +157,37 @@ public class McpHttpClient {
                         if (done.compareAndSet(false, true)) {
                             emitter.fail(failure);
                         }
-                    }));
+                    })));
         });
+    }
+
+    /**
+     * Runs an exchange on an event loop. Started from a worker thread (a retry of the connect guard, a config
+     * apply), the response future is completed on the connection's event loop but its listener is queued as a task,
+     * and a small response can end before the listener sets its handlers (IllegalStateException: the response
+     * has already been read), failing the attempt and costing a backoff interval.
+     */
+    private void onEventLoop(Runnable exchange) {
+        if (Context.isOnEventLoopThread()) {
+            exchange.run();
+        } else {
+            eventLoop().runOnContext(v -> exchange.run());
+        }
+    }
+
+    private volatile Context eventLoop;
+
+    private Context eventLoop() {
+        Context context = eventLoop;
+        if (context == null) {
+            synchronized (this) {
+                context = eventLoop;
+                if (context == null) {
+                    eventLoop = context = ((VertxInternal) vertx).createEventLoopContext();
+                }
+            }
+        }
+        return context;
     }
 
     /** A copy of a request with the 2026-07-28 _meta keys (version, capabilities) added where missing. */
@@ -188,7 +219,7 @@ public class McpHttpClient {
         if (protocolVersion != null) {
             options.putHeader(PROTOCOL_HEADER, protocolVersion);
         }
-        return Uni.createFrom().<Runnable>emitter(emitter -> streams.request(options)
+        return Uni.createFrom().<Runnable>emitter(emitter -> onEventLoop(() -> streams.request(options)
                 .compose(request -> request.send().onSuccess(response -> {
                     String type = response.getHeader("Content-Type");
                     if (response.statusCode() != 200 || type == null || !type.toLowerCase().startsWith("text/event-stream")) {
@@ -217,7 +248,7 @@ public class McpHttpClient {
                     };
                     emitter.complete(close);
                 }))
-                .onFailure(failure -> emitter.fail(classify(url, failure))));
+                .onFailure(failure -> emitter.fail(classify(url, failure)))));
     }
 
     /** Sends DELETE for a backend session; failures are ignored, the backend will expire it. */
