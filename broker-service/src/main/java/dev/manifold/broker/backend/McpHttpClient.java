@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.manifold.broker.config.BrokerConfig;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Context;
+import org.jboss.logging.Logger;
 import io.vertx.core.Vertx;
 import io.vertx.core.impl.VertxInternal;
 import io.vertx.core.buffer.Buffer;
@@ -32,6 +33,7 @@ import java.util.function.Consumer;
  */
 @ApplicationScoped
 public class McpHttpClient {
+    private static final Logger LOG = Logger.getLogger(McpHttpClient.class);
 
     /** Largest backend response body accepted. */
     static final int MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
@@ -238,6 +240,10 @@ public class McpHttpClient {
                         if (msg != null) {
                             onMessage.accept(msg);
                         }
+                    }, MAX_RESPONSE_BYTES, () -> {
+                        LOG.warnf("%s sent an SSE event larger than %d bytes on its GET stream; closing it", url, MAX_RESPONSE_BYTES);
+                        request.reset();
+                        end.run();
                     });
                     response.handler(chunk -> parser.feed(chunk.getBytes()));
                     response.endHandler(v -> end.run());
@@ -358,6 +364,12 @@ public class McpHttpClient {
             } else if (onOther != null) {
                 onOther.message(msg);
             }
+        }, MAX_RESPONSE_BYTES, () -> {
+            if (answered.compareAndSet(false, true)) {
+                fail.accept(new BackendException(BackendException.Kind.PROTOCOL, status,
+                        url + " sent an SSE event larger than " + MAX_RESPONSE_BYTES + " bytes"));
+            }
+            response.request().reset();
         });
         holder[0] = parser;
         response.handler(chunk -> parser.feed(chunk.getBytes()));
