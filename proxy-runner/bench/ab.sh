@@ -23,38 +23,10 @@ REDIS_HOST="${REDIS_HOST:-127.0.0.1}"; REDIS_PORT="${REDIS_PORT:-6379}"
 WORK="$(mktemp -d /tmp/manifold-proxy-ab.XXXXXX)"; PREFIX="bench-proxy-ab-$$"; PIDS=()
 command -v nginx >/dev/null && command -v wrk >/dev/null || { echo "Install nginx and wrk: apt-get install -y nginx wrk" >&2; exit 1; }
 
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  for f in "$WORK/backend.pid" "$WORK/front.pid"; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null || true; done
-  redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" --scan --pattern "$PREFIX:*" | xargs -r -n 500 redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" DEL >/dev/null || true
-}
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-write_nginx() { # name workers body
-  mkdir -p "$WORK/$1"
-  cat > "$WORK/$1/nginx.conf" <<CONF
-worker_processes $2;
-pid $WORK/$1.pid;
-error_log $WORK/$1/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $WORK/$1/body; proxy_temp_path $WORK/$1/proxy;
-  fastcgi_temp_path $WORK/$1/fcgi; uwsgi_temp_path $WORK/$1/uwsgi; scgi_temp_path $WORK/$1/scgi;
-  $3
-}
-CONF
-  nginx -p "$WORK/$1" -c "$WORK/$1/nginx.conf"
-}
-
-BACKEND_PORT=$(free_port); NGINX_PORT=$(free_port)
-write_nginx backend 1 "server { listen 127.0.0.1:$BACKEND_PORT; keepalive_requests 1000000;
-    location /mcp { default_type application/json; add_header Mcp-Session-Id bench-backend-session;
-      return 200 '{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"content\":[{\"type\":\"text\",\"text\":\"ok\"}]}}'; } }"
-write_nginx front "$WORKERS" "upstream backend { server 127.0.0.1:$BACKEND_PORT; keepalive 64; keepalive_requests 1000000; }
-  server { listen 127.0.0.1:$NGINX_PORT; keepalive_requests 1000000;
-    location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection \"\"; proxy_buffering off; } }"
-printf 'routes:\n  - server: bench/echo\n    pods:\n      - { name: echo-0, url: "http://127.0.0.1:%s/mcp" }\n' "$BACKEND_PORT" > "$WORK/routes.yaml"
+start_backend_and_nginx
 
 write_lua() { # file session-id
   cat > "$1" <<LUA

@@ -30,48 +30,11 @@ PIDS=()
 [ -f "$JAR" ] || { echo "Build first: ./mvnw -B -pl proxy-runner -am package -DskipTests" >&2; exit 1; }
 command -v nginx >/dev/null && command -v wrk >/dev/null || { echo "Install nginx and wrk: apt-get install -y nginx wrk" >&2; exit 1; }
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  [ -f "$WORK/backend.pid" ] && kill "$(cat "$WORK/backend.pid")" 2>/dev/null || true
-  [ -f "$WORK/front.pid" ] && kill "$(cat "$WORK/front.pid")" 2>/dev/null || true
-  redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" --scan --pattern "$PREFIX:*" | xargs -r -n 500 redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" DEL >/dev/null || true
-}
+# shellcheck source=lib.sh
+source "$ROOT/proxy-runner/bench/lib.sh"
 trap cleanup EXIT
-
-BACKEND_PORT=$(free_port); NGINX_PORT=$(free_port); PROXY_PORT=$(free_port)
-
-# The fast backend: nginx answering a JSON-RPC result with a session id, like a stateful MCP server would.
-write_nginx() { # name workers body
-  mkdir -p "$WORK/$1"
-  cat > "$WORK/$1/nginx.conf" <<CONF
-worker_processes $2;
-pid $WORK/$1.pid;
-error_log $WORK/$1/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $WORK/$1/body; proxy_temp_path $WORK/$1/proxy;
-  fastcgi_temp_path $WORK/$1/fcgi; uwsgi_temp_path $WORK/$1/uwsgi; scgi_temp_path $WORK/$1/scgi;
-  $3
-}
-CONF
-}
-write_nginx backend 1 "server { listen 127.0.0.1:$BACKEND_PORT; keepalive_requests 1000000;
-    location /mcp { default_type application/json; add_header Mcp-Session-Id bench-backend-session;
-      return 200 '{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"content\":[{\"type\":\"text\",\"text\":\"ok\"}]}}'; } }"
-write_nginx front "$WORKERS" "upstream backend { server 127.0.0.1:$BACKEND_PORT; keepalive 64; keepalive_requests 1000000; }
-  server { listen 127.0.0.1:$NGINX_PORT; keepalive_requests 1000000;
-    location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection \"\"; proxy_buffering off; } }"
-nginx -p "$WORK/backend" -c "$WORK/backend/nginx.conf"
-nginx -p "$WORK/front" -c "$WORK/front/nginx.conf"
-
-cat > "$WORK/routes.yaml" <<YAML
-routes:
-  - server: bench/echo
-    pods:
-      - { name: echo-0, url: "http://127.0.0.1:$BACKEND_PORT/mcp" }
-YAML
+start_backend_and_nginx
+PROXY_PORT=$(free_port)
 # The JVM as deploy/proxy-runner runs it: a 512 MiB memory limit, under which the JVM's ergonomics pick the serial
 # collector (no "server-class machine" below 1792 MiB). On this host (more memory) it would pick G1 instead.
 java -Xmx512m -XX:+UseSerialGC -Dquarkus.vertx.event-loops-pool-size="$WORKERS" ${PROXY_JAVA_OPTS:-} -Dquarkus.http.port=$PROXY_PORT -Dquarkus.http.host=127.0.0.1 \
