@@ -28,16 +28,6 @@ source "$(dirname "$0")/lib.sh"
 trap cleanup EXIT
 start_backend_and_nginx
 
-write_lua() { # file session-id
-  cat > "$1" <<LUA
-wrk.method = "POST"
-wrk.body = '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"echo","arguments":{"message":"hi"}}}'
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Accept"] = "application/json, text/event-stream"
-wrk.headers["Mcp-Session-Id"] = "$2"
-wrk.headers["MCP-Protocol-Version"] = "2025-06-18"
-LUA
-}
 INIT='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"bench","version":"1"}}}'
 LABELS=(nginx); URLS=("http://127.0.0.1:$NGINX_PORT/mcp")
 write_lua "$WORK/nginx.lua" "bench-session-through-plain-nginx"

@@ -39,3 +39,15 @@ start_backend_and_nginx() {
     location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection \"\"; proxy_buffering off; } }"
   printf 'routes:\n  - server: bench/echo\n    pods:\n      - { name: echo-0, url: "http://127.0.0.1:%s/mcp" }\n' "$BACKEND_PORT" > "$WORK/routes.yaml"
 }
+
+# A wrk script: tools/call of echo within the session <session-id> (a follow-up request, the proxy's hot path).
+write_lua() { # file session-id
+  cat > "$1" <<LUA
+wrk.method = "POST"
+wrk.body = '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"echo","arguments":{"message":"hi"}}}'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Accept"] = "application/json, text/event-stream"
+wrk.headers["Mcp-Session-Id"] = "$2"
+wrk.headers["MCP-Protocol-Version"] = "2025-06-18"
+LUA
+}

@@ -48,14 +48,7 @@ SID=$(curl -s -D - -o /dev/null -X POST "http://127.0.0.1:$PROXY_PORT/bench/echo
   -H 'accept: application/json, text/event-stream' -d "$INIT" | awk 'tolower($1)=="mcp-session-id:" {print $2}' | tr -d '\r')
 [ -n "$SID" ] || { echo "could not open a session through the proxy-runner; see $WORK/proxy.log" >&2; exit 1; }
 
-cat > "$WORK/call.lua" <<LUA
-wrk.method = "POST"
-wrk.body = '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"echo","arguments":{"message":"hi"}}}'
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Accept"] = "application/json, text/event-stream"
-wrk.headers["Mcp-Session-Id"] = "$SID"
-wrk.headers["MCP-Protocol-Version"] = "2025-06-18"
-LUA
+write_lua "$WORK/call.lua" "$SID"
 cat > "$WORK/init.lua" <<LUA
 wrk.method = "POST"
 wrk.body = '$INIT'

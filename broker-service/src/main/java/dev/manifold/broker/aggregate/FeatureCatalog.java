@@ -155,12 +155,7 @@ public final class FeatureCatalog {
                     case CONDITIONAL -> promptOwners.getOrDefault(original, 0) > 1;
                 };
                 String exposed = prefixed ? entry.toolPrefix() + original : original;
-                if (prompts.containsKey(exposed)) {
-                    continue; // the smaller server id already holds this name
-                }
-                ObjectNode definition = prompt.deepCopy();
-                definition.put("name", exposed);
-                prompts.put(exposed, new Route(exposed, entry.id(), original, definition));
+                expose(prompts, prompt, "name", exposed, entry.id(), original); // else the smaller server id holds it
             }
             String label = labelOf.get(entry.id());
             if (label == null && source.offersResources()) {
@@ -168,27 +163,33 @@ public final class FeatureCatalog {
             }
             for (ObjectNode resource : sorted(source.resources(), "uri")) {
                 String original = resource.path("uri").asText();
-                String exposed = label == null ? original : label + "+" + original;
-                if (!resources.containsKey(exposed)) {
-                    ObjectNode definition = resource.deepCopy();
-                    definition.put("uri", exposed);
-                    resources.put(exposed, new Route(exposed, entry.id(), original, definition));
-                }
+                expose(resources, resource, "uri", label == null ? original : label + "+" + original, entry.id(), original);
             }
             for (ObjectNode template : sorted(source.templates(), "uriTemplate")) {
                 String original = template.path("uriTemplate").asText();
-                String exposed = label == null ? original : label + "+" + original;
-                if (!templates.containsKey(exposed)) {
-                    ObjectNode definition = template.deepCopy();
-                    definition.put("uriTemplate", exposed);
-                    templates.put(exposed, new Route(exposed, entry.id(), original, definition));
-                    if (label == null) {
-                        plainTemplates.add(new TemplateMatcher(templatePattern(original), entry.id()));
-                    }
+                boolean added = expose(templates, template, "uriTemplate", label == null ? original : label + "+" + original,
+                        entry.id(), original);
+                if (added && label == null) {
+                    plainTemplates.add(new TemplateMatcher(templatePattern(original), entry.id()));
                 }
             }
         }
         return new FeatureCatalog(prompts, resources, templates, labels, plainServers, plainTemplates);
+    }
+
+    /**
+     * Routes {@code exposed} to the server's {@code original} with a copy of its definition whose {@code key} field is
+     * the exposed name; the first server (in id order) keeps a name. Returns whether this one got it.
+     */
+    private static boolean expose(Map<String, Route> routes, ObjectNode item, String key, String exposed, String serverId,
+                                  String original) {
+        if (routes.containsKey(exposed)) {
+            return false;
+        }
+        ObjectNode definition = item.deepCopy();
+        definition.put(key, exposed);
+        routes.put(exposed, new Route(exposed, serverId, original, definition));
+        return true;
     }
 
     private static List<ObjectNode> sorted(List<ObjectNode> items, String key) {
