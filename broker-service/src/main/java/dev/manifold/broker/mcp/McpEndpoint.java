@@ -163,7 +163,8 @@ public class McpEndpoint {
                 clientNotification(ex, session, method, (ObjectNode) message);
                 return;
             }
-            dispatch(ex, session, id, method, params == null ? mapper.createObjectNode() : ((ObjectNode) params).deepCopy());
+            // The parsed message belongs to this request alone: routing rewrites its params in place.
+            dispatch(ex, session, id, method, params == null ? mapper.createObjectNode() : (ObjectNode) params);
         });
     }
 
@@ -812,7 +813,7 @@ public class McpEndpoint {
             ex.accepted(); // notifications carry nothing a stateless exchange could act on
             return;
         }
-        ObjectNode p = params == null ? mapper.createObjectNode() : params.deepCopy();
+        ObjectNode p = params == null ? mapper.createObjectNode() : params; // this request's own: rewritten in place
         switch (method) {
             case "server/discover" -> {
                 ObjectNode result = mapper.createObjectNode();

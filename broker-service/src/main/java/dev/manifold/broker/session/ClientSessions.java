@@ -339,7 +339,7 @@ public class ClientSessions {
         if (bs == null) {
             return Uni.createFrom().nullItem();
         }
-        return http.post(bs.url(), bs.sessionId(), bs.protocolVersion(), message, false, null);
+        return send(bs, message, null);
     }
 
     /**
