@@ -331,10 +331,20 @@ public class SessionRouter {
                 ex.stream(resp, record.sid(), ProxyOutcome.FORWARDED);
                 return;
             }
-            resp.request().reset();
+            abandon(resp);
             closeBackendSession(answer.pod, backendSid, ex.req.getHeader(PROTOCOL_HEADER_NAME));
             ex.storeUnavailable(ar.failed() ? ar.cause() : new StoreUnavailableException("session id collision"));
         });
+    }
+
+    /**
+     * Resets the request of a pod response nobody will read (its client left, or its session could not be stored).
+     * The reset fails the response with a StreamResetException: expected here, so it is logged at debug level, not
+     * reported by Vert.x as an unhandled ERROR for every client that disconnects.
+     */
+    private static void abandon(HttpClientResponse resp) {
+        resp.exceptionHandler(t -> LOG.debugf("Abandoned pod response: %s", t.toString()));
+        resp.request().reset();
     }
 
     // ---------------------------------------------------------------- follow-ups
@@ -654,7 +664,7 @@ public class SessionRouter {
         /** Streams the pod's response to the client as it arrives, with our session id in place of the pod's. */
         void stream(HttpClientResponse resp, String sid, ProxyOutcome outcome) {
             if (out.ended() || out.closed()) {
-                resp.request().reset();
+                abandon(resp);
                 return;
             }
             int status = resp.statusCode();
