@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Benchmark: the same fast MCP-shaped backend measured directly, through nginx (plain reverse proxy) and through the
-# proxy-runner, in one run, on loopback only. Prints req/s, p50, p99 and the ratios against nginx, the Redis
-# operations per proxied request and the memory per 10k sessions. Bounded: about 1.5 minutes.
+# Benchmark: the same fast MCP-shaped backend measured directly, through nginx (plain reverse proxy), through the
+# proxy-runner and through netty-floor (bench/NettyFloor.java: a bare Netty relay, the JVM's floor), in one run, on
+# loopback only. Prints req/s, p50, p99 and the ratios against nginx, the Redis
+# operations per proxied request and the memory per 10k sessions. Bounded: about 2 minutes.
 #
 #   ./mvnw -B -pl proxy-runner -am package -DskipTests && proxy-runner/bench/run.sh
 #
@@ -42,6 +43,11 @@ java -Xmx512m -XX:+UseSerialGC -Dquarkus.vertx.event-loops-pool-size="$WORKERS" 
   -Dquarkus.redis.hosts=redis://$REDIS_HOST:$REDIS_PORT -jar "$JAR" > "$WORK/proxy.log" 2>&1 &
 PROXY_PID=$!; PIDS+=($PROXY_PID)
 for _ in $(seq 1 150); do curl -sf "http://127.0.0.1:$PROXY_PORT/q/health/ready" >/dev/null && break; sleep 0.2; done
+# The floor: bench/NettyFloor.java, the least a proxy on the same JVM, Netty and transport does (see its javadoc).
+FLOOR_PORT=$(free_port)
+java -Xmx512m -XX:+UseSerialGC -cp "$(ls "$(dirname "$JAR")"/lib/main/io.netty.*.jar | tr '\n' ':')" \
+  "$ROOT/proxy-runner/bench/NettyFloor.java" "$FLOOR_PORT" "$BACKEND_PORT" "$WORKERS" > "$WORK/floor.log" 2>&1 &
+PIDS+=($!)
 
 INIT='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"bench","version":"1"}}}'
 SID=$(curl -s -D - -o /dev/null -X POST "http://127.0.0.1:$PROXY_PORT/bench/echo/mcp" -H 'content-type: application/json' \
@@ -78,6 +84,8 @@ NGINX=$(run nginx "http://127.0.0.1:$NGINX_PORT/mcp")
 OPS_BEFORE=$(redis_ops)
 PROXY=$(run proxy-runner "http://127.0.0.1:$PROXY_PORT/bench/echo/mcp")
 OPS_AFTER=$(redis_ops)
+for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$FLOOR_PORT/" -X POST -d '{}' && break; sleep 0.2; done
+FLOOR=$(run netty-floor "http://127.0.0.1:$FLOOR_PORT/mcp")
 LOAD_AFTER=$(loadavg)
 
 # Memory per 10k sessions: heap after full GC, before and after opening as many sessions as wrk manages.
@@ -96,7 +104,7 @@ echo "manifold proxy-runner benchmark ($(date -u +%FT%TZ), $(nproc) cores, wrk -
 echo "load average before: $LOAD_BEFORE   after: $LOAD_AFTER"
 printf '%-14s %12s %10s %10s %10s %12s %12s\n' target req/s p50_ms p99_ms non2xx rps_vs_nginx p99_vs_nginx
 NG_RPS=$(echo "$NGINX" | awk '{print $2}'); NG_P99=$(echo "$NGINX" | awk '{print $4}')
-for row in "$DIRECT" "$NGINX" "$PROXY"; do
+for row in "$DIRECT" "$NGINX" "$PROXY" "$FLOOR"; do
   echo "$row" | awk -v nr="$NG_RPS" -v np="$NG_P99" '{printf "%-14s %12.0f %10.3f %10.3f %10d %11.2fx %11.2fx\n", $1, $2, $3, $4, $6, $2/nr, $4/np}'
 done
 PROXY_REQS=$(echo "$PROXY" | awk '{print $5}')
