@@ -27,7 +27,8 @@ public class Aggregator {
     private final BackendSupervisor supervisor;
     private final MeterRegistry registry;
     private final List<Consumer<String>> listeners = new CopyOnWriteArrayList<>();
-    private final Set<ToolCatalog.Dropped> reported = new HashSet<>();
+    /** Drops already logged and counted (ToolCatalog.Dropped, FeatureCatalog.Hidden): each is reported once while it lasts. */
+    private final Set<Object> reported = new HashSet<>();
     private volatile ToolCatalog catalog = ToolCatalog.empty();
     private volatile FeatureCatalog features = FeatureCatalog.empty();
     private volatile PrefixMode mode = PrefixMode.ALWAYS;
@@ -73,7 +74,7 @@ public class Aggregator {
                 .map(b -> new ToolCatalog.Source(b.entry(), b.tools(), b.state() == BackendState.READY))
                 .toList();
         ToolCatalog next = ToolCatalog.build(mode, sources);
-        Set<ToolCatalog.Dropped> current = new HashSet<>(next.dropped());
+        Set<Object> current = new HashSet<>(next.dropped());
         for (ToolCatalog.Dropped drop : next.dropped()) {
             if (reported.add(drop)) {
                 String reason = drop.reason().startsWith("collision") ? "collision" : drop.reason();
@@ -85,7 +86,6 @@ public class Aggregator {
                         .increment();
             }
         }
-        reported.retainAll(current);
         if (!next.fingerprint().equals(catalog.fingerprint())) {
             catalog = next;
             listeners.forEach(listener -> listener.accept("tools"));
@@ -95,6 +95,20 @@ public class Aggregator {
                 .map(b -> new FeatureCatalog.Source(b.entry(), b.prompts(), b.resources(), b.templates(),
                         b.offers("resources"), b.state() == BackendState.READY))
                 .toList());
+        current.addAll(nextFeatures.hidden());
+        for (FeatureCatalog.Hidden hidden : nextFeatures.hidden()) {
+            if (reported.add(hidden)) {
+                LOG.warnf("%s '%s' of server %s is not served: %s of server %s has the same exposed name '%s'",
+                        hidden.kind(), hidden.original(), hidden.serverId(), hidden.kind(), hidden.winner(), hidden.exposed());
+                Counter.builder("manifold.broker.features.dropped")
+                        .description("Prompts, resources and resource templates left out of the aggregate, by kind and reason")
+                        .tag("kind", hidden.kind())
+                        .tag("reason", "collision")
+                        .register(registry)
+                        .increment();
+            }
+        }
+        reported.retainAll(current);
         FeatureCatalog previous = features;
         features = nextFeatures;
         if (!nextFeatures.promptsFingerprint().equals(previous.promptsFingerprint())) {

@@ -44,6 +44,13 @@ public final class FeatureCatalog {
     public record Target(String serverId, String original) {
     }
 
+    /**
+     * A prompt, resource or resource template that is not served because another server (the smaller id) already
+     * holds its exposed name; {@code kind} is {@code prompt}, {@code resource} or {@code resource_template}.
+     */
+    public record Hidden(String kind, String serverId, String original, String exposed, String winner) {
+    }
+
     /** Input: one backend's entry, its last-known features, what it declared, and whether it is served now. */
     public record Source(ServerEntry entry, List<ObjectNode> prompts, List<ObjectNode> resources,
                          List<ObjectNode> templates, boolean offersResources, boolean serving) {
@@ -61,6 +68,7 @@ public final class FeatureCatalog {
     /** Serving servers that declared resources and are not namespaced, sorted. */
     private final List<String> plainResourceServers;
     private final List<TemplateMatcher> plainTemplates;
+    private final List<Hidden> hidden;
     private final String promptsFingerprint;
     private final String resourcesFingerprint;
 
@@ -69,7 +77,8 @@ public final class FeatureCatalog {
 
     private FeatureCatalog(NavigableMap<String, Route> prompts, NavigableMap<String, Route> resources,
                            NavigableMap<String, Route> templates, Map<String, String> labels,
-                           List<String> plainResourceServers, List<TemplateMatcher> plainTemplates) {
+                           List<String> plainResourceServers, List<TemplateMatcher> plainTemplates, List<Hidden> hidden) {
+        this.hidden = List.copyOf(hidden);
         this.prompts = Collections.unmodifiableNavigableMap(prompts);
         this.resources = Collections.unmodifiableNavigableMap(resources);
         this.templates = Collections.unmodifiableNavigableMap(templates);
@@ -139,6 +148,7 @@ public final class FeatureCatalog {
         TreeMap<String, Route> templates = new TreeMap<>();
         List<String> plainServers = new ArrayList<>();
         List<TemplateMatcher> plainTemplates = new ArrayList<>();
+        List<Hidden> hidden = new ArrayList<>();
         for (Source source : ordered) {
             if (!source.serving()) {
                 continue;
@@ -155,7 +165,7 @@ public final class FeatureCatalog {
                     case CONDITIONAL -> promptOwners.getOrDefault(original, 0) > 1;
                 };
                 String exposed = prefixed ? entry.toolPrefix() + original : original;
-                expose(prompts, prompt, "name", exposed, entry.id(), original); // else the smaller server id holds it
+                expose(prompts, prompt, "name", exposed, entry.id(), original, "prompt", hidden);
             }
             String label = labelOf.get(entry.id());
             if (label == null && source.offersResources()) {
@@ -163,27 +173,33 @@ public final class FeatureCatalog {
             }
             for (ObjectNode resource : sorted(source.resources(), "uri")) {
                 String original = resource.path("uri").asText();
-                expose(resources, resource, "uri", label == null ? original : label + "+" + original, entry.id(), original);
+                expose(resources, resource, "uri", label == null ? original : label + "+" + original, entry.id(), original,
+                        "resource", hidden);
             }
             for (ObjectNode template : sorted(source.templates(), "uriTemplate")) {
                 String original = template.path("uriTemplate").asText();
                 boolean added = expose(templates, template, "uriTemplate", label == null ? original : label + "+" + original,
-                        entry.id(), original);
+                        entry.id(), original, "resource_template", hidden);
                 if (added && label == null) {
                     plainTemplates.add(new TemplateMatcher(templatePattern(original), entry.id()));
                 }
             }
         }
-        return new FeatureCatalog(prompts, resources, templates, labels, plainServers, plainTemplates);
+        return new FeatureCatalog(prompts, resources, templates, labels, plainServers, plainTemplates, hidden);
     }
 
     /**
      * Routes {@code exposed} to the server's {@code original} with a copy of its definition whose {@code key} field is
-     * the exposed name; the first server (in id order) keeps a name. Returns whether this one got it.
+     * the exposed name; the first server (in id order) keeps a name, a later one is added to {@code hidden}. Returns
+     * whether this one got it.
      */
     private static boolean expose(Map<String, Route> routes, ObjectNode item, String key, String exposed, String serverId,
-                                  String original) {
-        if (routes.containsKey(exposed)) {
+                                  String original, String kind, List<Hidden> hidden) {
+        Route holder = routes.get(exposed);
+        if (holder != null) {
+            if (!holder.serverId().equals(serverId)) { // a server listing one name twice is not a collision
+                hidden.add(new Hidden(kind, serverId, original, exposed, holder.serverId()));
+            }
             return false;
         }
         ObjectNode definition = item.deepCopy();
@@ -231,6 +247,11 @@ public final class FeatureCatalog {
             i = close + 1;
         }
         return Pattern.compile(regex.toString(), Pattern.DOTALL);
+    }
+
+    /** What is not served because a smaller server id holds its name, in server id order. */
+    public List<Hidden> hidden() {
+        return hidden;
     }
 
     public Route prompt(String exposedName) {

@@ -96,6 +96,20 @@ class FeatureCatalogTest {
         assertEquals(List.of("greet", "only-b"), List.copyOf(catalog.prompts().keySet()));
         assertEquals("a", catalog.prompt("greet").serverId());
         assertEquals("b", catalog.prompt("only-b").serverId());
+        assertEquals(List.of(new FeatureCatalog.Hidden("prompt", "b", "greet", "greet", "a")), catalog.hidden());
+    }
+
+    @Test
+    void everyLostNameIsReportedAsHiddenButARepeatWithinOneServerIsNot() {
+        FeatureCatalog catalog = build(PrefixMode.NEVER,
+                new Src("a", "a_").prompts("greet", "greet").resources("file:///x").templates("db://{table}"),
+                new Src("b", "b_").resources("file:///x", "file:///y").templates("db://{table}"));
+        assertEquals(List.of(
+                new FeatureCatalog.Hidden("resource", "b", "file:///x", "file:///x", "a"),
+                new FeatureCatalog.Hidden("resource_template", "b", "db://{table}", "db://{table}", "a")), catalog.hidden());
+        assertEquals("b", catalog.resolveUri("file:///y").serverId());
+        assertTrue(build(PrefixMode.ALWAYS, new Src("a", "a_").prompts("greet"), new Src("b", "b_").prompts("greet"))
+                .hidden().isEmpty(), "prefixed names do not collide");
     }
 
     @Test

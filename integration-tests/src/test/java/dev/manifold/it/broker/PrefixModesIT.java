@@ -75,6 +75,12 @@ class PrefixModesIT {
         assertEquals(backendTools.size(), broker.metrics().require("manifold_broker_tools_dropped_total",
                 Map.of("reason", "collision")), "each of beta's tools is dropped once");
         assertEquals(backendTools.size(), broker.metrics().require("manifold_broker_tools"), "tools served");
+        // The two servers are the same program: every prompt and resource of beta loses its name to alpha's.
+        for (String kind : List.of("prompt", "resource", "resource_template")) {
+            await(kind + " collisions counted").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(250))
+                    .until(() -> broker.metrics().value("manifold_broker_features_dropped_total",
+                            Map.of("kind", kind, "reason", "collision")).orElse(0), n -> n >= 1);
+        }
     }
 
     @Test
