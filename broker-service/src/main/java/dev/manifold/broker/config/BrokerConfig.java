@@ -52,6 +52,14 @@ public interface BrokerConfig {
     @WithDefault("5s")
     Duration connectTimeout();
 
+    /**
+     * After the first config is applied, readiness waits until every enabled backend has finished its first connect
+     * attempt (Ready, Unhealthy or Quarantined, no longer Pending), so a new replica does not take traffic while its
+     * tool list is still empty; never longer than this. {@code 0s}: ready as soon as a config is applied.
+     */
+    @WithDefault("10s")
+    Duration readinessDiscoveryWait();
+
     /** Upper bound for one forwarded client request (tools/call and friends) to a backend. */
     @WithDefault("60s")
     Duration callTimeout();

@@ -29,6 +29,8 @@ public class ConfigApplier {
     private final Aggregator aggregator;
     private final Counter applies;
     private volatile GatewayConfig applied;
+    /** System.nanoTime() of the first apply; meaningful only once {@link #applied} is set. */
+    private volatile long firstAppliedNanos;
 
     public ConfigApplier(BackendSupervisor supervisor, Aggregator aggregator, MeterRegistry registry) {
         this.supervisor = supervisor;
@@ -41,6 +43,11 @@ public class ConfigApplier {
     /** The config in force, or {@code null} before the first apply. */
     public GatewayConfig applied() {
         return applied;
+    }
+
+    /** {@code System.nanoTime()} when the first config was applied; meaningful only once {@link #applied()} is set. */
+    public long firstAppliedNanos() {
+        return firstAppliedNanos;
     }
 
     /** What one apply did. */
@@ -75,6 +82,9 @@ public class ConfigApplier {
             } else {
                 unchanged++;
             }
+        }
+        if (current == null) {
+            firstAppliedNanos = System.nanoTime();
         }
         applied = next;
         applies.increment();

@@ -3,6 +3,7 @@ package dev.manifold.broker.health;
 import dev.manifold.broker.aggregate.Aggregator;
 import dev.manifold.broker.backend.BackendState;
 import dev.manifold.broker.backend.BackendSupervisor;
+import dev.manifold.broker.config.BrokerConfig;
 import dev.manifold.broker.config.ConfigApplier;
 import dev.manifold.broker.config.RedisConfigSource;
 import dev.manifold.broker.config.StandaloneConfigSource;
@@ -14,9 +15,11 @@ import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
 import org.eclipse.microprofile.health.Readiness;
 
 /**
- * Ready once a first config is applied, even if some backends are down (they are reported, not fatal), and
- * stays ready if Redis goes away later (the applied config stays in force). Reports the config source, Redis
- * state (Kubernetes mode), the applied version, the last config problem, and backend counts per state.
+ * Ready once a first config is applied and its backends have had their first connect attempt (at most
+ * {@code readiness-discovery-wait}), even if some are down (they are reported, not fatal); then stays ready, also
+ * when Redis goes away (the applied config stays in force) or a later config adds backends. Reports the config
+ * source, Redis state (Kubernetes mode), the applied version, the last config problem, whether the first discovery
+ * is done, and backend counts per state.
  */
 @Readiness
 @ApplicationScoped
@@ -27,9 +30,13 @@ public class BrokerReadiness implements HealthCheck {
     private final RedisConfigSource redisSource;
     private final BackendSupervisor supervisor;
     private final Aggregator aggregator;
+    private final long discoveryWaitNanos;
+    /** Set once, when the first config's backends have all had their first connect attempt (or the wait ran out). */
+    private volatile boolean discovered;
 
     public BrokerReadiness(ConfigApplier applier, StandaloneConfigSource standalone, RedisConfigSource redisSource,
-                           BackendSupervisor supervisor, Aggregator aggregator) {
+                           BackendSupervisor supervisor, Aggregator aggregator, BrokerConfig config) {
+        this.discoveryWaitNanos = config.readinessDiscoveryWait().toNanos();
         this.applier = applier;
         this.standalone = standalone;
         this.redisSource = redisSource;
@@ -56,6 +63,21 @@ public class BrokerReadiness implements HealthCheck {
             builder.withData("backends." + state.label(), supervisor.all().stream().filter(b -> b.state() == state).count());
         }
         builder.withData("tools", aggregator.catalog().size());
-        return builder.status(applied != null).build();
+        boolean discoveryDone = applied != null && discoveryDone();
+        builder.withData("discovery", discoveryDone ? "done" : "pending");
+        return builder.status(discoveryDone).build();
+    }
+
+    /** Whether no enabled backend is still on its first connect attempt, or the wait for them ran out. */
+    private boolean discoveryDone() {
+        if (discovered) {
+            return true;
+        }
+        boolean pending = supervisor.all().stream()
+                .anyMatch(b -> b.entry().isEnabled() && b.state() == BackendState.PENDING);
+        if (!pending || System.nanoTime() - applier.firstAppliedNanos() >= discoveryWaitNanos) {
+            discovered = true;
+        }
+        return discovered;
     }
 }

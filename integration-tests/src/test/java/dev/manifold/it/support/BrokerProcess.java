@@ -36,7 +36,19 @@ public final class BrokerProcess implements AutoCloseable {
         Map<String, String> properties = new java.util.LinkedHashMap<>();
         properties.put("manifold.broker.config-file", configFile.toAbsolutePath().toString());
         properties.putAll(systemProperties);
-        return launch(name, ItEnvironment.freePort(), properties, logDir);
+        return launch(name, ItEnvironment.freePort(), properties, logDir, true);
+    }
+
+    /**
+     * Starts the broker on {@code configFile} and returns once its HTTP port answers, ready or not (for tests of
+     * readiness itself).
+     */
+    public static BrokerProcess startListening(String name, Path configFile, Map<String, String> systemProperties,
+            Path logDir) {
+        Map<String, String> properties = new java.util.LinkedHashMap<>();
+        properties.put("manifold.broker.config-file", configFile.toAbsolutePath().toString());
+        properties.putAll(systemProperties);
+        return launch(name, ItEnvironment.freePort(), properties, logDir, false);
     }
 
     /**
@@ -50,10 +62,11 @@ public final class BrokerProcess implements AutoCloseable {
         properties.put("quarkus.kubernetes-client.api-server-url", "http://127.0.0.1:" + ItEnvironment.freePort());
         properties.put("quarkus.kubernetes-client.namespace", "manifold-it");
         properties.putAll(systemProperties);
-        return launch(name, ItEnvironment.freePort(), properties, logDir);
+        return launch(name, ItEnvironment.freePort(), properties, logDir, true);
     }
 
-    private static BrokerProcess launch(String name, int port, Map<String, String> systemProperties, Path logDir) {
+    private static BrokerProcess launch(String name, int port, Map<String, String> systemProperties, Path logDir,
+            boolean awaitReady) {
         Path jar = ItEnvironment.brokerJar();
         List<String> command = new ArrayList<>(List.of(ItEnvironment.javaExecutable().toString(), "-Xmx256m",
                 "-Dquarkus.http.port=" + port,
@@ -64,12 +77,12 @@ public final class BrokerProcess implements AutoCloseable {
         ManagedProcess process = ManagedProcess.start(name, command, jar.getParent(), Map.of(), logDir);
         BrokerProcess broker = new BrokerProcess(port, process);
         try {
-            await(name + " ready on " + port)
+            await(name + (awaitReady ? " ready on " : " listening on ") + port)
                     .atMost(Duration.ofSeconds(90))
-                    .pollInterval(Duration.ofMillis(200))
+                    .pollInterval(Duration.ofMillis(awaitReady ? 200 : 50))
                     .until(() -> {
                         process.assertAlive();
-                        return broker.isReady();
+                        return awaitReady ? broker.isReady() : broker.isListening();
                     });
         } catch (RuntimeException | AssertionError e) {
             process.close();
@@ -80,6 +93,16 @@ public final class BrokerProcess implements AutoCloseable {
 
     public int port() {
         return port;
+    }
+
+    /** Whether /q/health/live answers at all; false while the port is not open yet. */
+    public boolean isListening() {
+        try {
+            get("/q/health/live");
+            return true;
+        } catch (RuntimeException e) {
+            return false;
+        }
     }
 
     /** Whether /q/health/ready answers 200; false while the port is not open yet. */
