@@ -7,6 +7,7 @@ import dev.manifold.contracts.PrefixMode;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 
@@ -77,13 +78,9 @@ public class Aggregator {
         Set<Object> current = new HashSet<>(next.dropped());
         for (ToolCatalog.Dropped drop : next.dropped()) {
             if (reported.add(drop)) {
-                String reason = drop.reason().startsWith("collision") ? "collision" : drop.reason();
                 LOG.warnf("Tool '%s' of server %s is not served: %s", drop.originalName(), drop.serverId(), drop.reason());
-                Counter.builder("manifold.broker.tools.dropped")
-                        .description("Tools left out of the aggregate, by reason")
-                        .tag("reason", reason)
-                        .register(registry)
-                        .increment();
+                count("manifold.broker.tools.dropped", "Tools left out of the aggregate, by reason",
+                        Tags.of("reason", drop.reason().startsWith("collision") ? "collision" : drop.reason()));
             }
         }
         if (!next.fingerprint().equals(catalog.fingerprint())) {
@@ -100,12 +97,9 @@ public class Aggregator {
             if (reported.add(hidden)) {
                 LOG.warnf("%s '%s' of server %s is not served: %s of server %s has the same exposed name '%s'",
                         hidden.kind(), hidden.original(), hidden.serverId(), hidden.kind(), hidden.winner(), hidden.exposed());
-                Counter.builder("manifold.broker.features.dropped")
-                        .description("Prompts, resources and resource templates left out of the aggregate, by kind and reason")
-                        .tag("kind", hidden.kind())
-                        .tag("reason", "collision")
-                        .register(registry)
-                        .increment();
+                count("manifold.broker.features.dropped",
+                        "Prompts, resources and resource templates left out of the aggregate, by kind and reason",
+                        Tags.of("kind", hidden.kind(), "reason", "collision"));
             }
         }
         reported.retainAll(current);
@@ -117,6 +111,10 @@ public class Aggregator {
         if (!nextFeatures.resourcesFingerprint().equals(previous.resourcesFingerprint())) {
             listeners.forEach(listener -> listener.accept("resources"));
         }
+    }
+
+    private void count(String name, String description, Tags tags) {
+        Counter.builder(name).description(description).tags(tags).register(registry).increment();
     }
 
     /** Whether a backend with this id is configured and ready. */
