@@ -324,7 +324,16 @@ class BrokerProtocolTest {
             JsonNode cancel = json(standalone.nextMessage(WAIT));
             assertEquals("notifications/cancelled", cancel.path("method").asText());
             assertEquals(exposed, cancel.path("params").path("requestId").asText());
-            // a late answer is no longer pending, but still routed by its id (another replica may have asked)
+
+            // The client answers anyway, too late: accepted and dropped, the backend already has its one answer.
+            long answersToTheAsk = ProtocolBackends.one.answers().stream()
+                    .filter(m -> m.path("id").asInt(-1) == FixtureMcpServer.ASK_ID).count();
+            post(sid, "{\"jsonrpc\":\"2.0\",\"id\":\"" + exposed + "\",\"result\":{\"action\":\"decline\"}}")
+                    .then().statusCode(202);
+            // (a forwarded answer is acknowledged only once the backend took it, so nothing can still be on its way)
+            assertEquals(answersToTheAsk, ProtocolBackends.one.answers().stream()
+                    .filter(m -> m.path("id").asInt(-1) == FixtureMcpServer.ASK_ID).count(),
+                    "the backend got no second answer: " + ProtocolBackends.one.answers());
         }
     }
 

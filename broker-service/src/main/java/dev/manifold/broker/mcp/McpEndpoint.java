@@ -697,6 +697,7 @@ public class McpEndpoint {
         if (pending == null) {
             return;
         }
+        session.expired(exposed);
         Backend backend = supervisor.get(pending.serverId());
         if (backend != null) {
             sessions.deliver(session, backend, JsonRpc.error(pending.originalId(), McpProtocol.INTERNAL_ERROR,
@@ -722,6 +723,12 @@ public class McpEndpoint {
         ClientSession.PendingServerRequest pending = exposed == null ? null : session.pending.remove(exposed);
         if (pending != null) {
             vertx.cancelTimer(pending.timerId());
+        } else if (exposed != null && session.hasExpired(exposed)) {
+            // The backend already got a timeout error for it: a second answer to one request would be a protocol
+            // error there. The client was told with notifications/cancelled; its late answer is dropped.
+            LOG.debugf("Dropping the late answer to server request %s of session %s", exposed, session.id());
+            ex.accepted();
+            return;
         }
         ServerRequestIds.Decoded decoded = pending != null
                 ? new ServerRequestIds.Decoded(pending.serverId(), pending.originalId())

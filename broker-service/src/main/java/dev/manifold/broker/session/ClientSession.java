@@ -3,6 +3,8 @@ package dev.manifold.broker.session;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.smallrye.mutiny.Uni;
 
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.Set;
@@ -34,6 +36,17 @@ public final class ClientSession {
     final Map<String, Runnable> backendStreams = new ConcurrentHashMap<>();
     /** Server-to-client requests waiting for the client's answer, by the id the client saw. */
     public final Map<String, PendingServerRequest> pending = new ConcurrentHashMap<>();
+    /**
+     * The ids (as the client saw them) of the latest server-to-client requests that timed out here: the backend
+     * already got an error and the client a cancellation, so a late answer from the client is dropped. Bounded.
+     */
+    private final Set<String> expired = Collections.newSetFromMap(new LinkedHashMap<>() {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+            return size() > EXPIRED_KEPT;
+        }
+    });
+    private static final int EXPIRED_KEPT = 64;
     /** The client's requests in flight at backends, by the client's id (as JSON text): for cancellation. */
     public final Map<String, InFlight> inFlight = new ConcurrentHashMap<>();
     /** Progress tokens sent to backends, mapped back to the client's own token. */
@@ -53,6 +66,20 @@ public final class ClientSession {
         this.principal = principal;
         this.createdAt = createdAt;
         this.touchedAt = System.currentTimeMillis();
+    }
+
+    /** Records that the server-to-client request the client knows as {@code exposedId} timed out. */
+    public void expired(String exposedId) {
+        synchronized (expired) {
+            expired.add(exposedId);
+        }
+    }
+
+    /** Whether the server-to-client request the client knows as {@code exposedId} timed out here lately. */
+    public boolean hasExpired(String exposedId) {
+        synchronized (expired) {
+            return expired.contains(exposedId);
+        }
     }
 
     /** The capabilities the client declared at initialize (passed on to its backend sessions); may be null. */
