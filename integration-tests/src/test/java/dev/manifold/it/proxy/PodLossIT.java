@@ -84,6 +84,10 @@ class PodLossIT {
             org.awaitility.Awaitility.await("invalid routes reported").atMost(java.time.Duration.ofSeconds(30))
                     .until(() -> proxy.readyBody().contains("routes[0].pods[0].url"));
             assertEquals(503, McpClient.post(proxy.mcpUrl(), null, McpClient.initializeBody()).status());
+            // Reverting the broken edit to the routes in force clears the report.
+            java.nio.file.Files.writeString(fleet.routesFile, "routes:\n  - server: demo/echo\n    pods: []\n");
+            org.awaitility.Awaitility.await("reverted edit no longer reported").atMost(java.time.Duration.ofSeconds(30))
+                    .until(() -> !proxy.readyBody().contains("routes[0].pods[0].url"));
 
             java.nio.file.Files.writeString(fleet.routesFile, original);
             org.awaitility.Awaitility.await("restored route").atMost(java.time.Duration.ofSeconds(30))

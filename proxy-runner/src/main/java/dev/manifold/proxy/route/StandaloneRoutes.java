@@ -70,6 +70,7 @@ public class StandaloneRoutes {
     private void load(Path file) throws IOException {
         byte[] bytes = Files.readAllBytes(file);
         if (lastBytes != null && Arrays.equals(bytes, lastBytes)) {
+            lastError = null; // e.g. a broken edit reverted: the file on disk is the one being served again
             return;
         }
         table.replace(RoutesFileParser.parse(bytes));
