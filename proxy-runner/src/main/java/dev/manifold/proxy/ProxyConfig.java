@@ -82,6 +82,14 @@ public interface ProxyConfig {
     @WithDefault("200")
     int maxConnectionsPerPod();
 
+    /**
+     * Longest wait for a connection to a pod when all of its pooled connections are busy (open streams count: each
+     * holds one); then the request is answered 503 with Retry-After and never sent. At least connect-timeout + 1s,
+     * so a pod that does not answer a TCP connect is still told apart (pod loss) from a busy one.
+     */
+    @WithDefault("5s")
+    Duration poolWaitTimeout();
+
     /** Kubernetes mode: how often the GatewayConfig is re-read even without a change notification. */
     @WithDefault("60s")
     Duration configResync();

@@ -46,13 +46,15 @@ final class PodClient {
     private final long responseTimeoutMs;
     private final long responseTimeoutNanos;
     private final long sweepMillis;
+    private final long poolWaitMs;
     private final FastThreadLocal<Loop> loops = new FastThreadLocal<>();
     private final List<Loop> allLoops = new CopyOnWriteArrayList<>();
     private volatile HttpClient shared;
     private volatile boolean closed;
 
-    PodClient(Vertx vertx, HttpClientOptions options, long responseTimeoutMs) {
+    PodClient(Vertx vertx, HttpClientOptions options, long responseTimeoutMs, long poolWaitMs) {
         this.vertx = vertx;
+        this.poolWaitMs = poolWaitMs;
         this.options = options;
         this.responseTimeoutMs = responseTimeoutMs;
         this.responseTimeoutNanos = responseTimeoutMs * 1_000_000L;
@@ -76,7 +78,8 @@ final class PodClient {
      * Sends one request to a pod; {@code reply} gets its response as soon as the head arrives (the body is not
      * read). The headers are the client request's ({@code forwardFrom}, hop-by-hop ones left out, copied once,
      * straight into the outgoing request) or {@code headers}; {@code backendSid}, when set, replaces the session id.
-     * A connection that cannot be established fails with {@link BackendUnreachableException}. The body buffer is
+     * A connection that cannot be established fails with {@link BackendUnreachableException}; no free connection
+     * within the pool wait, with {@link PodBusyException}. The body buffer is
      * not consumed by sending, so the same one can be sent again (a retry after a replay).
      *
      * <p>A pooled keep-alive connection that the pod closes just as the request goes out (a FIN or RST before any
@@ -220,7 +223,8 @@ final class PodClient {
                     .setHost(pod.host())
                     .setPort(pod.port())
                     .setSsl(pod.tls())
-                    .setURI(pod.requestUri());
+                    .setURI(pod.requestUri())
+                    .setConnectTimeout(poolWaitMs); // a pooled connection, or a new one, within this time
             if (loop == null) {
                 // The client's own timeout: armed until the response head arrives, then cancelled by the client
                 // (Vert.x 4.5 HttpClientRequestBase.handleResponse).
@@ -233,7 +237,11 @@ final class PodClient {
         @Override
         public void handle(AsyncResult<HttpClientRequest> ar) {
             if (ar.failed()) {
-                reply.handle(Future.failedFuture(new BackendUnreachableException(pod.name(), ar.cause())));
+                // A TimeoutException is the pool wait running out (a TCP connect that times out is an IOException,
+                // and happens earlier: the pool wait is longer than the connect timeout).
+                reply.handle(Future.failedFuture(ar.cause() instanceof TimeoutException
+                        ? new PodBusyException(pod.name(), poolWaitMs)
+                        : new BackendUnreachableException(pod.name(), ar.cause())));
                 return;
             }
             HttpClientRequest req = ar.result();

@@ -12,6 +12,8 @@ enum ProxyOutcome {
     NO_READY_POD("no_ready_pod"),
     /** The session store did not answer: 503 with Retry-After. */
     STORE_UNAVAILABLE("store_unavailable"),
+    /** Every connection to the pod stayed busy for the pool wait: 503 with Retry-After, the request not sent. */
+    POD_BUSY("pod_busy"),
     /** The pod could not be reached or failed mid-way: 502. */
     BACKEND_UNREACHABLE("backend_unreachable"),
     /** Malformed input: 4xx. */

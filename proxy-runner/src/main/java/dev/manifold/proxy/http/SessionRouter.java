@@ -100,7 +100,8 @@ public class SessionRouter {
                 .setKeepAlive(true)
                 .setPipelining(false)
                 .setTryUseCompression(false);
-        podClient = new PodClient(vertx, clientOptions, responseTimeoutMs);
+        long poolWaitMs = Math.max(config.poolWaitTimeout().toMillis(), config.connectTimeout().toMillis() + 1000);
+        podClient = new PodClient(vertx, clientOptions, responseTimeoutMs, poolWaitMs);
         // Every path passes here first; only /{namespace}/{name}/mcp stays (McpPath, no regex), the rest goes on.
         router.route().handler(ctx -> {
             String serverId = McpPath.serverId(ctx.request().path());
@@ -812,6 +813,13 @@ public class SessionRouter {
         }
 
         void backendFailed(Throwable cause) {
+            if (cause instanceof PodBusyException) {
+                LOG.debugf("Pod busy for %s: %s", server, cause.getMessage());
+                out.putHeader(HttpHeaders.RETRY_AFTER, RETRY_AFTER_SECONDS);
+                error(503, null, JsonRpcErrors.SERVER_ERROR, "The MCP server pod is busy: every connection to it is in use",
+                        ProxyOutcome.POD_BUSY);
+                return;
+            }
             LOG.debugf("Backend failed for %s: %s", server, cause.toString());
             error(502, null, JsonRpcErrors.SERVER_ERROR, "The MCP server pod could not be reached",
                     ProxyOutcome.BACKEND_UNREACHABLE);

@@ -38,6 +38,8 @@ public class FakePods implements QuarkusTestResourceLifecycleManager {
     }
 
     public static final Queue<Seen> SEEN = new ConcurrentLinkedQueue<>();
+    /** Open SSE answers of "hold" requests, ended by {@link #releaseHeld()}. */
+    private static final Queue<io.vertx.core.http.HttpServerResponse> HELD = new ConcurrentLinkedQueue<>();
     /** The proxy-runner's response timeout in these tests. */
     public static final long RESPONSE_TIMEOUT_MS = 700;
     private Vertx vertx;
@@ -53,6 +55,12 @@ public class FakePods implements QuarkusTestResourceLifecycleManager {
                                 req.getHeader("MCP-Protocol-Version"), body.toString()));
                         if (body.toString().contains("\"method\":\"hang\"")) {
                             return; // never answers: the proxy's response timeout must give up
+                        }
+                        if (body.toString().contains("\"method\":\"hold\"")) {
+                            // A stream that holds its connection until the test releases it.
+                            req.response().setChunked(true).putHeader("Content-Type", "text/event-stream").writeHead();
+                            HELD.add(req.response());
+                            return;
                         }
                         if (body.toString().contains("\"method\":\"quiet-stream\"")) {
                             // Headers at once, the only event well after the proxy's response timeout.
@@ -101,6 +109,15 @@ public class FakePods implements QuarkusTestResourceLifecycleManager {
                     "manifold.proxy.response-timeout", RESPONSE_TIMEOUT_MS + "ms");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Ends every held stream with one event, freeing its connection. */
+    public static void releaseHeld() {
+        io.vertx.core.http.HttpServerResponse held;
+        while ((held = HELD.poll()) != null) {
+            io.vertx.core.http.HttpServerResponse response = held;
+            response.end("event: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"released\":true}}\n\n");
         }
     }
 
