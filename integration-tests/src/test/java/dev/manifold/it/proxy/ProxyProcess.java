@@ -77,8 +77,13 @@ final class ProxyProcess implements AutoCloseable {
     }
 
     int readyStatus() {
+        return status("/q/health/ready");
+    }
+
+    /** The status of {@code path} (GET); -1 when the port does not answer. */
+    int status(String path) {
         try {
-            return HTTP.send(HttpRequest.newBuilder(URI.create(baseUrl() + "/q/health/ready"))
+            return HTTP.send(HttpRequest.newBuilder(URI.create(baseUrl() + path))
                     .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
         } catch (IOException e) {
             return -1;

@@ -30,6 +30,8 @@ class RedisOutageIT {
             await("readiness reports the store DOWN").atMost(Duration.ofSeconds(30))
                     .until(() -> proxy.readyStatus() == 503);
             assertTrue(proxy.readyBody().contains("session-store"), proxy.readyBody());
+            // What the Kubernetes readiness probe asks stays UP: the replica keeps serving its cached sessions.
+            assertEquals(200, proxy.status("/q/health/group/serving"));
             for (String sid : sessions) {
                 assertEquals("Echo: during", McpClient.echo(proxy.mcpUrl(), sid, "during"));
             }

@@ -7,16 +7,25 @@ import jakarta.enterprise.context.ApplicationScoped;
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
+import io.smallrye.health.api.HealthGroup;
 import org.eclipse.microprofile.health.Readiness;
 
 /**
  * Readiness of the routes: DOWN until a source (routes file or published GatewayConfig) has supplied them.
  * A later invalid routes file keeps the last good routes, stays UP and shows the error. In Kubernetes mode it is
  * also DOWN until every EndpointSlice informer has completed its initial list.
+ *
+ * <p>It is also the only check of the {@code serving} group ({@code /q/health/group/serving}), which the
+ * Kubernetes readiness probe uses: a Redis outage makes {@code /q/health/ready} DOWN (the session store check), but
+ * must not take every replica out of the Service, because cached sessions keep flowing without Redis.
  */
 @Readiness
+@HealthGroup(RoutesReadiness.SERVING_GROUP)
 @ApplicationScoped
 public class RoutesReadiness implements HealthCheck {
+
+    /** The health group the Kubernetes readiness probe asks: can this replica serve traffic at all. */
+    public static final String SERVING_GROUP = "serving";
 
     private final RouteTable table;
     private final StandaloneRoutes standalone;

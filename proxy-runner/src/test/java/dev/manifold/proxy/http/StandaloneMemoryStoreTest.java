@@ -142,6 +142,9 @@ class StandaloneMemoryStoreTest {
         post(null, null, INIT).then().statusCode(200);
         given().get("/q/health/ready").then().statusCode(200)
                 .body("checks.find { it.name == 'session-store' }.data.store", equalTo("memory"));
+        // The Kubernetes probe's group: the routes check alone (Redis is not a reason to leave the Service).
+        given().get("/q/health/group/serving").then().statusCode(200)
+                .body("checks.name", equalTo(List.of("routes")));
         String metrics = given().get("/q/metrics").asString();
         assertTrue(metrics.contains("manifold_proxy_requests_total{outcome=\"forwarded\",server=\"demo/fake\"}"), metrics);
         assertTrue(metrics.contains("manifold_proxy_sessions_active{server=\"demo/fake\"}"), metrics);
