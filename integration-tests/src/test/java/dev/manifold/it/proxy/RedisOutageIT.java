@@ -1,10 +1,13 @@
 package dev.manifold.it.proxy;
 
+import dev.manifold.it.support.ItEnvironment;
+
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -52,6 +55,37 @@ class RedisOutageIT {
             }
             // The restarted proxy-runner-independent truth: the new session is in Redis.
             assertEquals("1", redis.cli("EXISTS", fleet.redisPrefix + ":proxy:session:" + fresh));
+        }
+    }
+
+    /**
+     * A Redis that accepts but does not answer (CLIENT PAUSE: what a network partition looks like, unlike a stopped
+     * server that refuses at once): a cached session past its refresh interval pays the Redis timeout once, then
+     * flows at full speed again instead of waiting on Redis with every request.
+     */
+    @Test
+    void aRedisThatDoesNotAnswerDelaysACachedSessionOnceNotOnEveryRequest() {
+        try (PrivateRedis redis = new PrivateRedis(ItPaths.logDir("redis-outage/paused-" + System.nanoTime())).start();
+             Fleet fleet = new Fleet("redis-paused", 1).redisPort(redis.port)) {
+            ProxyProcess proxy = fleet.startProxy("proxy", ItEnvironment.freePort(), Map.of(
+                    "manifold.proxy.session-refresh-interval", "3s", "manifold.proxy.redis-timeout", "800ms"));
+            String sid = McpClient.openSession(proxy.mcpUrl());
+            assertEquals("Echo: before", McpClient.echo(proxy.mcpUrl(), sid, "before"));
+
+            redis.cli("CLIENT", "PAUSE", "8000", "ALL"); // bounded: lifts itself after 8 s whatever happens
+            try {
+                await("the cached entry is due for a check").atMost(Duration.ofSeconds(10))
+                        .until(() -> McpClient.callTool(proxy.mcpUrl(), sid, "echo", "{\"message\":\"probe\"}")
+                                .millis() >= 700);
+                // The check just failed: the next requests within the refresh interval do not ask Redis again.
+                for (int i = 0; i < 5; i++) {
+                    McpClient.Answer answer = McpClient.callTool(proxy.mcpUrl(), sid, "echo", "{\"message\":\"during\"}");
+                    assertEquals(200, answer.status(), answer.body());
+                    assertTrue(answer.millis() < 500, "request " + i + " waited on Redis again: " + answer.millis() + " ms");
+                }
+            } finally {
+                redis.cli("CLIENT", "UNPAUSE");
+            }
         }
     }
 }

@@ -121,7 +121,8 @@ public class Sessions {
 
     /**
      * The session, from the cache when it is fresh, otherwise with one GETEX. Null when the session does not exist.
-     * Fails with {@link StoreUnavailableException} only when the store is down and the session is not cached.
+     * Fails with {@link StoreUnavailableException} only when the store is down and the session is not cached; a
+     * cached session whose check failed is served and counts as confirmed (no new check for a refresh interval).
      */
     public Uni<SessionRecord> find(String sid) {
         Cached cached = cache.getIfPresent(sid);
@@ -138,6 +139,10 @@ public class Sessions {
             return record;
         }).onFailure().recoverWithUni(failure -> {
             if (cached != null) {
+                // Served from the cache; and not asked again for another refresh interval, or with a Redis that
+                // does not answer (a partition, not a refusal) every request of the session would wait out the
+                // Redis timeout first.
+                cached.confirmedAt = System.nanoTime();
                 return Uni.createFrom().item(cached.record);
             }
             return Uni.createFrom().failure(failure instanceof StoreUnavailableException ? failure
