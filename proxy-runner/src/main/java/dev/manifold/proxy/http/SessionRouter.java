@@ -421,11 +421,11 @@ public class SessionRouter {
             HttpClientResponse resp = ar.result();
             int status = resp.statusCode();
             if (status == 404) {
-                resp.body().onComplete(ignored -> replayThenRetry(ex, route, record, body, ReinitReason.SESSION_NOT_FOUND));
+                bodyWithin(resp).onComplete(ignored -> replayThenRetry(ex, route, record, body, ReinitReason.SESSION_NOT_FOUND));
             } else if (status == 400) {
                 // Some servers (server-everything, the SDK examples) answer 400 instead of 404 for a session they
                 // do not know; their error names the session. Anything else passes through.
-                resp.body().onComplete(read -> {
+                bodyWithin(resp).onComplete(read -> {
                     if (read.succeeded() && mentionsUnknownSession(read.result())) {
                         replayThenRetry(ex, route, record, body, ReinitReason.SESSION_NOT_FOUND);
                     } else {
@@ -505,7 +505,7 @@ public class SessionRouter {
                 .add(HttpHeaders.ACCEPT, "application/json, text/event-stream");
         return send(pod, HttpMethod.POST, headers, Buffer.buffer(record.initialize())).compose(resp -> {
             String newSid = resp.getHeader(SESSION_HEADER_NAME);
-            return resp.body().compose(ignored -> {
+            return bodyWithin(resp).compose(ignored -> {
                 if (resp.statusCode() / 100 != 2 || newSid == null) {
                     return Future.failedFuture(new IllegalStateException(
                             "replayed initialize answered " + resp.statusCode() + " on " + pod.name()));
@@ -516,7 +516,7 @@ public class SessionRouter {
                 }
                 return send(pod, HttpMethod.POST, notify,
                         Buffer.buffer("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}"))
-                        .compose(r -> r.body().compose(b -> r.statusCode() / 100 == 2 ? Future.succeededFuture(newSid)
+                        .compose(r -> bodyWithin(r).compose(b -> r.statusCode() / 100 == 2 ? Future.succeededFuture(newSid)
                                 : Future.failedFuture(new IllegalStateException(
                                 "notifications/initialized answered " + r.statusCode()))));
             });
@@ -555,7 +555,7 @@ public class SessionRouter {
             PodTarget pod = route.readyPod(record.pod());
             Future<Integer> backend = pod == null ? Future.succeededFuture(200)
                     : forward(ex, pod, record.backendSid(), null)
-                    .compose(resp -> resp.body().map(b -> resp.statusCode()))
+                    .compose(resp -> bodyWithin(resp).map(b -> resp.statusCode()))
                     .otherwise(200);
             backend.compose(status -> onContext(sessions.delete(sid)).map(v -> status)).onComplete(done -> {
                 if (done.failed()) {
@@ -574,10 +574,21 @@ public class SessionRouter {
         if (protocol != null) {
             headers.add(PROTOCOL_HEADER, protocol);
         }
-        send(pod, HttpMethod.DELETE, headers, null).onSuccess(resp -> resp.body());
+        send(pod, HttpMethod.DELETE, headers, null).onSuccess(this::bodyWithin);
     }
 
     // ---------------------------------------------------------------- transport
+
+    /**
+     * A pod response's whole body, read by the proxy-runner itself (replays, 404/400 checks, DELETE): fails when it
+     * has not fully arrived within the response timeout, and the request is then reset, freeing its connection. A
+     * pod that sends a head and then stalls must not hold a session's replay, or a DELETE, forever.
+     */
+    private Future<Buffer> bodyWithin(HttpClientResponse resp) {
+        long timer = vertx.setTimer(responseTimeoutMs, t -> resp.request().reset(0,
+                new java.util.concurrent.TimeoutException("the pod's answer did not end within " + responseTimeoutMs + " ms")));
+        return resp.body().onComplete(done -> vertx.cancelTimer(timer));
+    }
 
     /** The client's request, method and headers (hop-by-hop removed, the pod's session id set) to a pod. */
     private Future<HttpClientResponse> forward(Exchange ex, PodTarget pod, String backendSid, Buffer body) {

@@ -56,6 +56,12 @@ public class FakePods implements QuarkusTestResourceLifecycleManager {
                         if (body.toString().contains("\"method\":\"hang\"")) {
                             return; // never answers: the proxy's response timeout must give up
                         }
+                        if (req.getHeader("X-Test-Stall") != null) {
+                            // A head and the start of a body, then nothing: a pod that froze mid-answer.
+                            req.response().setChunked(true).putHeader("Content-Type", "application/json")
+                                    .write("{\"jsonrpc\":\"2.0\",");
+                            return;
+                        }
                         if (body.toString().contains("\"method\":\"hold\"")) {
                             // A stream that holds its connection until the test releases it.
                             req.response().setChunked(true).putHeader("Content-Type", "text/event-stream").writeHead();

@@ -183,4 +183,18 @@ class StandaloneMemoryStoreTest {
         stream.then().statusCode(200).contentType(org.hamcrest.Matchers.startsWith("text/event-stream"));
         assertTrue(stream.asString().contains("\"result\""), stream.asString());
     }
+
+    @Test
+    void aDeleteWhosePodAnswerStallsIsAnsweredAfterTheResponseTimeoutAndTheSessionIsGone() throws Exception {
+        Response init = post(null, null, INIT);
+        String sid = init.header("Mcp-Session-Id");
+        java.net.http.HttpResponse<String> deleted = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create(io.restassured.RestAssured.baseURI + ":"
+                                + io.restassured.RestAssured.port + "/demo/fake/mcp"))
+                        .header("Mcp-Session-Id", sid).header("X-Test-Stall", "body")
+                        .timeout(java.time.Duration.ofSeconds(10)).DELETE().build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, deleted.statusCode(), deleted.body());
+        post(sid, "2025-06-18", "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/call\"}").then().statusCode(404);
+    }
 }
