@@ -26,6 +26,7 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
@@ -721,7 +722,7 @@ public class SessionRouter {
             resp.handler(this);
             resp.exceptionHandler(t -> {
                 if (!ended && !out.closed()) {
-                    req.connection().close(); // the head is out: closing is the only way to signal the failure
+                    abort(); // the head is out: ending the stream abruptly is the only way to signal the failure
                 }
             });
             resp.endHandler(v -> {
@@ -782,16 +783,30 @@ public class SessionRouter {
             done(outcome);
         }
 
-        /** 413, then the connection is closed: the rest of the body is never read. */
+        /**
+         * 413, then the rest of the body is never read: over HTTP/1.1 the connection is closed, over HTTP/2 only
+         * this stream is reset (the connection may carry other clients' streams; Connection is not an HTTP/2 header).
+         */
         void tooLarge(String message) {
             if (!out.ended() && !out.closed() && !out.headWritten()) {
-                out.setStatusCode(413)
-                        .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-                        .putHeader(HttpHeaders.CONNECTION, "close")
-                        .end(JsonRpcErrors.body(null, JsonRpcErrors.INVALID_REQUEST, message))
-                        .onComplete(v -> req.connection().close());
+                boolean http2 = req.version() == HttpVersion.HTTP_2;
+                out.setStatusCode(413).putHeader(HttpHeaders.CONTENT_TYPE, "application/json");
+                if (!http2) {
+                    out.putHeader(HttpHeaders.CONNECTION, "close");
+                }
+                out.end(JsonRpcErrors.body(null, JsonRpcErrors.INVALID_REQUEST, message))
+                        .onComplete(v -> abort());
             }
             done(ProxyOutcome.BAD_REQUEST);
+        }
+
+        /** Ends this exchange abruptly: resets the stream over HTTP/2, closes the connection over HTTP/1.x. */
+        private void abort() {
+            if (req.version() == HttpVersion.HTTP_2) {
+                out.reset();
+            } else {
+                req.connection().close();
+            }
         }
 
         private Object requestId() {

@@ -197,4 +197,43 @@ class StandaloneMemoryStoreTest {
         assertEquals(200, deleted.statusCode(), deleted.body());
         post(sid, "2025-06-18", "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/call\"}").then().statusCode(404);
     }
+
+    /**
+     * HTTP/2 (h2c): a connection may carry many clients' streams (an ingress multiplexes them), so refusing one
+     * oversized request resets that stream only; another session's open stream on the same connection goes on.
+     */
+    @Test
+    void overHttp2AnOversizedRequestIsRefusedWithoutEndingOtherStreamsOfItsConnection() throws Exception {
+        String sid = post(null, null, INIT).header("Mcp-Session-Id");
+        io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+        try {
+            io.vertx.core.http.HttpClient h2 = vertx.createHttpClient(new io.vertx.core.http.HttpClientOptions()
+                    .setProtocolVersion(io.vertx.core.http.HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false)
+                    .setDefaultHost("localhost").setDefaultPort(io.restassured.RestAssured.port)
+                    .setHttp2MaxPoolSize(1).setHttp2MultiplexingLimit(10));
+            io.vertx.core.Future<String> held = h2.request(io.vertx.core.http.HttpMethod.POST, "/demo/fake/mcp")
+                    .compose(req -> req.putHeader("Content-Type", "application/json")
+                            .putHeader("Accept", "application/json, text/event-stream")
+                            .putHeader("Mcp-Session-Id", sid).putHeader("MCP-Protocol-Version", "2025-06-18")
+                            .send("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"hold\"}"))
+                    .compose(resp -> resp.body().map(body -> resp.version() + " " + resp.statusCode() + " " + body));
+            org.awaitility.Awaitility.await("the held stream is open").atMost(java.time.Duration.ofSeconds(10))
+                    .until(() -> FakePods.SEEN.stream().anyMatch(x -> x.body().contains("\"hold\"")));
+
+            String refused = h2.request(io.vertx.core.http.HttpMethod.POST, "/demo/fake/mcp")
+                    .compose(req -> req.putHeader("Content-Type", "application/json")
+                            .send(io.vertx.core.buffer.Buffer.buffer(new byte[5 * 1024 * 1024])))
+                    .compose(resp -> resp.body().map(body -> resp.version() + " " + resp.statusCode() + " " + body))
+                    .toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+            assertTrue(refused.startsWith("HTTP_2 413 "), refused);
+            assertTrue(refused.contains("exceeds the limit"), refused);
+
+            FakePods.releaseHeld();
+            String answer = held.toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+            assertTrue(answer.startsWith("HTTP_2 200 ") && answer.contains("released"), answer);
+        } finally {
+            FakePods.releaseHeld();
+            vertx.close();
+        }
+    }
 }
