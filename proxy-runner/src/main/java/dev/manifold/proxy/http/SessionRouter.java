@@ -490,10 +490,19 @@ public class SessionRouter {
             picker.reserve(route, pod);
             String protocol = protocolHeader != null ? protocolHeader : current.protocolVersion();
             return reinitializeOn(pod, current, protocol)
-                    .compose(newSid -> onContext(sessions.repin(current.repinned(pod.name(), pod.url().toString(), newSid)))
-                            .compose(updated -> updated
-                                    ? Future.succeededFuture(current.repinned(pod.name(), pod.url().toString(), newSid))
-                                    : Future.failedFuture(new IllegalStateException("session was deleted during replay"))))
+                    .compose(newSid -> {
+                        SessionRecord repinned = current.repinned(pod.name(), pod.url().toString(), newSid);
+                        return onContext(sessions.repin(repinned)).transform(stored -> {
+                            if (stored.succeeded() && stored.result()) {
+                                return Future.succeededFuture(repinned);
+                            }
+                            // Not pinned (deleted meanwhile, or the store failed): the pod's new session would be
+                            // an orphan nobody uses; close it there.
+                            closeBackendSession(pod, newSid, protocol);
+                            return Future.failedFuture(stored.failed() ? stored.cause()
+                                    : new IllegalStateException("session was deleted during replay"));
+                        });
+                    })
                     .onComplete(ar -> picker.released(route, pod))
                     .onSuccess(r -> metrics.reinitialized(route.serverId(), reason));
         }, failure -> Future.failedFuture(failure)).onComplete(promise);
@@ -519,7 +528,8 @@ public class SessionRouter {
                         Buffer.buffer("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}"))
                         .compose(r -> bodyWithin(r).compose(b -> r.statusCode() / 100 == 2 ? Future.succeededFuture(newSid)
                                 : Future.failedFuture(new IllegalStateException(
-                                "notifications/initialized answered " + r.statusCode()))));
+                                "notifications/initialized answered " + r.statusCode()))))
+                        .onFailure(f -> closeBackendSession(pod, newSid, protocol)); // half-open: not used, closed
             });
         });
     }
