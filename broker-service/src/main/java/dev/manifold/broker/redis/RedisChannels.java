@@ -35,6 +35,13 @@ public class RedisChannels {
     private volatile boolean stopped;
     private volatile int failures;
     private volatile boolean retrying;
+    /**
+     * Bumped by every (re)subscription: a watch loop or a confirming PING of an older subscription sees a newer
+     * generation and ends, so exactly one watch loop is live at a time however often the connection is lost.
+     */
+    private long generation;
+    /** The pending timer of the live watch loop, or -1. */
+    private long watchTimer = -1;
 
     public RedisChannels(ReactiveRedisDataSource redis, Vertx vertx, BrokerConfig config) {
         this.redis = redis;
@@ -74,31 +81,63 @@ public class RedisChannels {
     void stop(@Observes ShutdownEvent event) {
         stopped = true;
         cancelSubscription();
+        synchronized (this) {
+            generation++;
+            cancelWatch();
+        }
     }
 
-    private void subscribe() {
+    private synchronized void subscribe() {
         if (stopped) {
             return;
         }
+        long current = ++generation;
+        cancelWatch(); // the previous subscription's watch loop ends here
+        cancelSubscription();
         String[] channels = listeners.keySet().toArray(String[]::new);
         // The Multi form: its completion and failure signals tell us when the connection is lost.
         subscription = redis.pubsub(String.class).subscribeAsMessages(channels)
                 .subscribe().with(
                         message -> listeners.getOrDefault(message.getChannel(), List.of()).forEach(l -> l.accept(message.getPayload())),
-                        failure -> retry(failure.getMessage()),
-                        () -> retry("subscription ended"));
+                        failure -> {
+                            if (isCurrent(current)) {
+                                retry(failure.getMessage());
+                            }
+                        },
+                        () -> {
+                            if (isCurrent(current)) {
+                                retry("subscription ended");
+                            }
+                        });
         // Confirm the connection works, then let listeners re-read what they may have missed.
         redis.execute("PING").ifNoItem().after(config.connectTimeout()).fail()
                 .subscribe().with(ok -> {
+                    if (!isCurrent(current)) {
+                        return; // superseded by a newer subscription meanwhile
+                    }
                     up = true;
                     failures = 0;
                     LOG.debugf("Subscribed to %s", List.of(channels));
                     onSubscribed.forEach(Runnable::run);
-                    watch();
+                    watch(current);
                 }, failure -> {
+                    if (!isCurrent(current)) {
+                        return;
+                    }
                     cancelSubscription();
                     retry(failure.getMessage());
                 });
+    }
+
+    private synchronized boolean isCurrent(long gen) {
+        return gen == generation && !stopped;
+    }
+
+    private synchronized void cancelWatch() {
+        if (watchTimer >= 0) {
+            vertx.cancelTimer(watchTimer);
+            watchTimer = -1;
+        }
     }
 
     private void cancelSubscription() {
@@ -109,14 +148,29 @@ public class RedisChannels {
         }
     }
 
-    /** Pings on the regular connection to notice a dead Redis; the pub/sub connection has no other signal here. */
-    private void watch() {
-        vertx.setTimer(Math.max(1000, config.configResyncInterval().toMillis() / 4), t -> {
-            if (stopped || !up) {
+    /**
+     * Pings on the regular connection to notice a dead Redis; the pub/sub connection has no other signal here.
+     * The loop belongs to one subscription generation and ends as soon as a newer one starts.
+     */
+    private synchronized void watch(long gen) {
+        if (!isCurrent(gen)) {
+            return;
+        }
+        cancelWatch();
+        watchTimer = vertx.setTimer(Math.max(1000, config.configResyncInterval().toMillis() / 4), t -> {
+            synchronized (this) {
+                if (watchTimer == t) {
+                    watchTimer = -1;
+                }
+            }
+            if (!isCurrent(gen) || !up) {
                 return;
             }
             redis.execute("PING").ifNoItem().after(config.connectTimeout()).fail()
-                    .subscribe().with(ok -> watch(), failure -> {
+                    .subscribe().with(ok -> watch(gen), failure -> {
+                        if (!isCurrent(gen)) {
+                            return;
+                        }
                         cancelSubscription();
                         retry(failure.getMessage());
                     });
