@@ -519,6 +519,49 @@ class BrokerProtocolTest {
     }
 
     @Test
+    void aSessionlessRequestInAStatefulVersionIs400With32022() {
+        // the version in the header
+        given().contentType("application/json").accept("application/json, text/event-stream")
+                .header("MCP-Protocol-Version", "2025-06-18")
+                .body("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}")
+                .post("/mcp").then().statusCode(400)
+                .body("id", equalTo(1))
+                .body("error.code", equalTo(-32022))
+                .body("error.message", containsString("2025-06-18"))
+                .body("error.data.requested", equalTo("2025-06-18"))
+                .body("error.data.supported", hasItem("2025-06-18"))
+                .body("error.data.supported", hasItem("2026-07-28"));
+        // the version in params._meta
+        given().contentType("application/json").accept("application/json, text/event-stream")
+                .body("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"one_echo\","
+                        + "\"arguments\":{},\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2025-06-18\"}}}")
+                .post("/mcp").then().statusCode(400)
+                .body("error.code", equalTo(-32022))
+                .body("error.data.requested", equalTo("2025-06-18"));
+        // a version the broker does not know at all
+        given().contentType("application/json").accept("application/json, text/event-stream")
+                .header("MCP-Protocol-Version", "1999-01-01")
+                .body("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"ping\"}")
+                .post("/mcp").then().statusCode(400)
+                .body("error.code", equalTo(-32022))
+                .body("error.data.requested", equalTo("1999-01-01"));
+        // no version named: the session is what is missing
+        given().contentType("application/json").accept("application/json, text/event-stream")
+                .body("{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/list\"}")
+                .post("/mcp").then().statusCode(400)
+                .body("error.code", equalTo(-32600))
+                .body("error.message", containsString("Mcp-Session-Id"));
+        // initialize with the header (some clients send it on every request) still opens a session
+        given().contentType("application/json").accept("application/json, text/event-stream")
+                .header("MCP-Protocol-Version", "2025-06-18")
+                .body("{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-06-18\","
+                        + "\"capabilities\":{},\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}}")
+                .post("/mcp").then().statusCode(200)
+                .header("Mcp-Session-Id", notNullValue())
+                .body("result.protocolVersion", equalTo("2025-06-18"));
+    }
+
+    @Test
     void statelessToolsCallAndListsWorkWithResultType() {
         stateless("tools/call", "one_echo")
                 .body("{\"jsonrpc\":\"2.0\",\"id\":\"c\",\"method\":\"tools/call\",\"params\":{\"name\":\"one_echo\","

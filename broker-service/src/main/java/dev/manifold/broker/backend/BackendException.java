@@ -26,6 +26,14 @@ public class BackendException extends RuntimeException {
         this.status = 0;
     }
 
+    /**
+     * {@code what} took longer than its bound. Raised by a Mutiny {@code ifNoItem().after(..)} time-box, which
+     * cancels the work it bounds (and so resets its HTTP request); the message is what clients are shown.
+     */
+    public static BackendException timedOut(String what) {
+        return new BackendException(Kind.TIMEOUT, 0, what + " timed out");
+    }
+
     public Kind kind() {
         return kind;
     }

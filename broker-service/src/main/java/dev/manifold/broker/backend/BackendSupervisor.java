@@ -47,8 +47,6 @@ public class BackendSupervisor {
     private final Map<String, Counter> connectCounters = new ConcurrentHashMap<>();
     private final AtomicLong requestIds = new AtomicLong();
     private final List<Gauge> gauges = new ArrayList<>();
-    /** Time-boxes one health probe. */
-    private final TypedGuard<Uni<McpReply>> probeGuard;
 
     public BackendSupervisor(Vertx vertx, McpHttpClient http, ObjectMapper mapper, BrokerConfig config,
                              MeterRegistry registry) {
@@ -57,11 +55,6 @@ public class BackendSupervisor {
         this.mapper = mapper;
         this.config = config;
         this.registry = registry;
-        this.probeGuard = TypedGuard.create(new TypeLiteral<Uni<McpReply>>() {
-                })
-                .withDescription("backend-probe")
-                .withTimeout().duration(config.connectTimeout().toMillis(), ChronoUnit.MILLIS).done()
-                .build();
         for (BackendState state : BackendState.values()) {
             gauges.add(Gauge.builder("manifold.broker.backends", backends, all -> all.values().stream().filter(b -> b.state == state).count())
                     .description("Backends per health state")
@@ -145,8 +138,10 @@ public class BackendSupervisor {
     }
 
     /**
-     * Retries transient connect failures forever with capped exponential backoff and jitter; each attempt is
-     * time-boxed by the connect timeout. Every failed attempt marks the backend unhealthy before the next one.
+     * Retries transient connect failures forever with capped exponential backoff and jitter. Every failed attempt
+     * marks the backend unhealthy before the next one. The time-box of each attempt is not here but in {@link
+     * #connect}, with Mutiny: a Fault Tolerance timeout fails the attempt without cancelling it, which would leave
+     * its HTTP exchange (and connection) open.
      */
     private TypedGuard<Uni<Void>> connectGuard(Backend backend) {
         long initial = Math.max(1, config.backoffInitial().toMillis());
@@ -155,7 +150,6 @@ public class BackendSupervisor {
         return TypedGuard.create(new TypeLiteral<Uni<Void>>() {
                 })
                 .withDescription("backend-connect") // a metric label: never per server
-                .withTimeout().duration(config.connectTimeout().toMillis(), ChronoUnit.MILLIS).done()
                 .withRetry()
                 .maxRetries(-1)
                 .maxDuration(3650, ChronoUnit.DAYS)
@@ -173,7 +167,8 @@ public class BackendSupervisor {
             return;
         }
         cancelTimer(backend);
-        connectGuard(backend).get(() -> connectOnce(backend))
+        connectGuard(backend).get(() -> connectOnce(backend)
+                        .ifNoItem().after(config.connectTimeout()).failWith(() -> BackendException.timedOut("backend-connect")))
                 .subscribe().with(
                         ok -> {
                             backend.connecting.set(false);
@@ -450,7 +445,9 @@ public class BackendSupervisor {
             return;
         }
         ObjectNode ping = backend.stateless() ? request("server/discover", null) : request("ping", null); // no ping in 2026-07-28
-        probeGuard.get(() -> http.post(backend.entry().url(), backend.discoverySessionId, backend.protocolVersion, ping, true, null))
+        // Time-boxed with Mutiny, which cancels the probe (closing its connection) when it times out.
+        http.post(backend.entry().url(), backend.discoverySessionId, backend.protocolVersion, ping, true, null)
+                .ifNoItem().after(config.connectTimeout()).failWith(() -> BackendException.timedOut("backend-probe"))
                 .subscribe().with(
                         reply -> {
                             ensureStream(backend);

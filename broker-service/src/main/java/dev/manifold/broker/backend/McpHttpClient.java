@@ -23,6 +23,7 @@ import java.io.ByteArrayOutputStream;
 import java.net.ConnectException;
 import java.net.UnknownHostException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 /**
@@ -135,15 +136,24 @@ public class McpHttpClient {
         HttpClient client = freshConnection ? fresh : pooled;
         return Uni.createFrom().emitter(emitter -> {
             AtomicBoolean done = new AtomicBoolean();
-            HttpClientRequest[] inFlight = new HttpClientRequest[1];
+            AtomicReference<HttpClientRequest> inFlight = new AtomicReference<>();
+            // Cancelled (by a time-box, say): reset the request, which closes its connection and frees the pool slot.
             emitter.onTermination(() -> {
-                if (done.compareAndSet(false, true) && inFlight[0] != null) {
-                    inFlight[0].reset();
+                if (done.compareAndSet(false, true)) {
+                    HttpClientRequest request = inFlight.get();
+                    if (request != null) {
+                        request.reset();
+                    }
                 }
             });
             onEventLoop(() -> client.request(options)
                     .compose(request -> {
-                        inFlight[0] = request;
+                        inFlight.set(request);
+                        if (done.get()) {
+                            // cancelled while waiting for a pooled connection: never send it
+                            request.reset();
+                            return io.vertx.core.Future.failedFuture(new java.util.concurrent.CancellationException("cancelled"));
+                        }
                         return request.send(Buffer.buffer(body));
                     })
                     .onFailure(failure -> {

@@ -9,6 +9,7 @@ import dev.manifold.broker.aggregate.FeatureCatalog;
 import dev.manifold.broker.aggregate.ToolCatalog;
 import dev.manifold.broker.aggregate.ToolRoute;
 import dev.manifold.broker.backend.Backend;
+import dev.manifold.broker.backend.BackendException;
 import dev.manifold.broker.backend.BackendState;
 import dev.manifold.broker.backend.BackendSupervisor;
 import dev.manifold.broker.backend.McpHttpClient;
@@ -168,15 +169,24 @@ public class McpEndpoint {
         });
     }
 
-    /** A request of the stateless 2026-07-28 protocol: no session, version in the header or in _meta. */
+    /**
+     * A message judged by the rules of the stateless 2026-07-28 protocol: no session, and {@code server/discover}
+     * or a version in the {@code MCP-Protocol-Version} header or in {@code _meta}. A version other than 2026-07-28
+     * named without a session is refused there with -32022 (data: requested, supported), as a client that believes
+     * it speaks a version the broker serves statelessly must learn which versions it can use; {@code initialize}
+     * is exempt, since that is how a session in such a version begins. A sessionless message naming no version at
+     * all is answered -32600 "Mcp-Session-Id header is required".
+     */
     private static boolean isStateless(RoutingContext ctx, String method, JsonNode params) {
         if (ctx.request().getHeader(McpHttpClient.SESSION_HEADER) != null) {
             return false;
         }
-        if ("server/discover".equals(method) || McpProtocol.STATELESS.equals(ctx.request().getHeader(McpHttpClient.PROTOCOL_HEADER))) {
+        String header = ctx.request().getHeader(McpHttpClient.PROTOCOL_HEADER);
+        String meta = params == null ? null : params.path("_meta").path(McpProtocol.META_PROTOCOL_VERSION).asText(null);
+        if ("server/discover".equals(method) || McpProtocol.STATELESS.equals(header) || McpProtocol.STATELESS.equals(meta)) {
             return true;
         }
-        return params != null && McpProtocol.STATELESS.equals(params.path("_meta").path(McpProtocol.META_PROTOCOL_VERSION).asText(null));
+        return !"initialize".equals(method) && (header != null || meta != null);
     }
 
     private static boolean acceptsSse(RoutingContext ctx) {
@@ -755,11 +765,10 @@ public class McpEndpoint {
                 ClientSession.InFlight inFlight = requestId == null ? null : session.inFlight.get(requestId.toString());
                 Backend backend = inFlight == null ? null : supervisor.get(inFlight.serverId());
                 if (backend != null) {
-                    ObjectNode copy = message.deepCopy();
-                    ((ObjectNode) copy.get("params")).set("requestId", inFlight.backendId());
-                    sessions.deliver(session, backend, copy).subscribe().with(r -> {
-                    }, f -> {
-                    });
+                    sessions.cancel(session, backend, inFlight.backendId(), message.path("params").path("reason").asText(null))
+                            .subscribe().with(r -> {
+                            }, f -> {
+                            });
                 }
                 ex.accepted();
             }
@@ -867,7 +876,16 @@ public class McpEndpoint {
         ObjectNode request = supervisor.request(method, params);
         Relay relay = new Relay(ex, null, backend);
         http.post(backend.entry().url(), backend.discoverySessionId(), backend.protocolVersion(), request, false, relay)
-                .ifNoItem().after(config.callTimeout()).fail()
+                // the time-box cancels the exchange (resetting its request); the backend is told to stop too
+                .ifNoItem().after(config.callTimeout()).recoverWithUni(() -> {
+                    ObjectNode cancel = JsonRpc.notification("notifications/cancelled");
+                    cancel.putObject("params").set("requestId", request.get("id"));
+                    ((ObjectNode) cancel.get("params")).put("reason", "timed out: no answer within " + config.callTimeout());
+                    http.post(backend.entry().url(), backend.discoverySessionId(), backend.protocolVersion(), cancel, false, null)
+                            .subscribe().with(r -> {
+                            }, f -> LOG.debugf("Cancelling %s on %s failed: %s", request.get("id"), serverId, f.getMessage()));
+                    return Uni.createFrom().failure(BackendException.timedOut("backend-call"));
+                })
                 .subscribe().with(reply -> {
                     JsonNode answer = reply.message();
                     if (answer == null) {

@@ -2,6 +2,7 @@ package dev.manifold.broker.session;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.RemovalCause;
@@ -21,20 +22,19 @@ import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.quarkus.redis.datasource.value.GetExArgs;
 import io.quarkus.redis.datasource.value.SetArgs;
 import io.quarkus.runtime.ShutdownEvent;
-import io.smallrye.faulttolerance.api.TypedGuard;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.http.HttpServerResponse;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-import jakarta.enterprise.util.TypeLiteral;
 import org.jboss.logging.Logger;
 
 import java.security.SecureRandom;
 import java.time.Duration;
-import java.time.temporal.ChronoUnit;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Client sessions and the backend sessions opened for them. Session ids carry 128 random bits.
@@ -70,7 +70,6 @@ public class ClientSessions {
     private final boolean shared;
     private final Duration ttl;
     private final Cache<String, ClientSession> sessions;
-    private final TypedGuard<Uni<McpReply>> callGuard;
     private final Counter redisOps;
     private final Counter reinitializations;
     private final Gauge sessionsGauge;
@@ -100,11 +99,6 @@ public class ClientSessions {
                         closeBackendSessions(session); // in shared mode another replica may still use them
                     }
                 })
-                .build();
-        this.callGuard = TypedGuard.create(new TypeLiteral<Uni<McpReply>>() {
-                })
-                .withDescription("backend-call")
-                .withTimeout().duration(config.callTimeout().toMillis(), ChronoUnit.MILLIS).done()
                 .build();
         this.sessionsGauge = Gauge.builder("manifold.broker.sessions.active", sessions, c -> c.estimatedSize())
                 .description("Client sessions cached by this replica")
@@ -354,12 +348,18 @@ public class ClientSessions {
     /**
      * Sends one request to a backend within the client's session there, opening it if needed and re-opening it
      * once if the backend no longer knows it. Returns the backend's JSON-RPC answer (result or error).
+     * <p>
+     * Bounded by {@code call-timeout}: the time-box cancels the exchange, which resets its HTTP request (so the
+     * pooled connection is freed), and the backend is sent {@code notifications/cancelled} for the request, as
+     * when the client cancels it. (A SmallRye Fault Tolerance timeout would fail the call but leave the request
+     * running: it does not cancel the {@link Uni} it guards.)
      *
      * @param onOther receives other messages the backend sends on the response stream (may be null)
      */
     public Uni<McpReply> forward(ClientSession session, Backend backend, JsonNode request, McpHttpClient.ReplyStream onOther) {
-        return callGuard.get(() -> backendSession(session, backend)
-                .chain(bs -> send(bs, request, onOther))
+        AtomicBoolean sent = new AtomicBoolean();
+        return backendSession(session, backend)
+                .chain(bs -> send(bs, request, onOther, sent))
                 .onFailure(BackendException.class).recoverWithUni(failure -> {
                     if (((BackendException) failure).kind() != BackendException.Kind.SESSION_EXPIRED) {
                         return Uni.createFrom().failure(failure);
@@ -368,8 +368,39 @@ public class ClientSessions {
                     reinitializations.increment();
                     session.backendSessions.remove(backend.key());
                     session.openBackends.remove(backend.key());
-                    return openBackendSession(session, backend).chain(bs -> send(bs, request, onOther));
-                }));
+                    return openBackendSession(session, backend).chain(bs -> send(bs, request, onOther, sent));
+                })
+                // On timeout the exchange is cancelled (its HTTP request reset) before this runs.
+                .ifNoItem().after(config.callTimeout()).recoverWithUni(() -> {
+                    if (sent.get() && request.hasNonNull("id")) {
+                        cancel(session, backend, request.get("id"), "timed out: no answer within " + config.callTimeout())
+                                .subscribe().with(r -> {
+                                }, f -> LOG.debugf("Cancelling %s on %s failed: %s", request.get("id"), backend.id(), f.getMessage()));
+                    }
+                    return Uni.createFrom().failure(BackendException.timedOut("backend-call"));
+                });
+    }
+
+    /**
+     * Tells a backend to stop working on a request it got within this client's session: a {@code
+     * notifications/cancelled} naming the backend's request id. Used when the client cancels and when the
+     * broker gives up on the request (call-timeout).
+     */
+    public Uni<McpReply> cancel(ClientSession session, Backend backend, JsonNode backendRequestId, String reason) {
+        ObjectNode cancel = mapper.createObjectNode();
+        cancel.put("jsonrpc", "2.0");
+        cancel.put("method", "notifications/cancelled");
+        ObjectNode params = cancel.putObject("params");
+        params.set("requestId", backendRequestId);
+        if (reason != null) {
+            params.put("reason", reason);
+        }
+        return deliver(session, backend, cancel);
+    }
+
+    private Uni<McpReply> send(ClientSession.BackendSession bs, JsonNode request, McpHttpClient.ReplyStream onOther,
+                               AtomicBoolean sent) {
+        return send(bs, request, onOther).onSubscription().invoke(() -> sent.set(true));
     }
 
     private Uni<McpReply> send(ClientSession.BackendSession bs, JsonNode request, McpHttpClient.ReplyStream onOther) {
@@ -404,9 +435,15 @@ public class ClientSessions {
                 });
     }
 
+    /**
+     * The client's session with a backend, opened once and shared by the requests that need it meanwhile. The
+     * opening is bounded by {@code connect-timeout} (a hung initialize is cancelled, its request reset), and a
+     * failed or timed-out opening is forgotten at once, so the next request tries again instead of getting the
+     * cached failure (or waiting on a cached hang) forever.
+     */
     private Uni<ClientSession.BackendSession> openBackendSession(ClientSession session, Backend backend) {
         String key = backend.key();
-        Uni<ClientSession.BackendSession> opening = session.backendSessions.computeIfAbsent(key, k -> {
+        return session.backendSessions.computeIfAbsent(key, k -> {
             String url = backend.entry().url();
             if (backend.stateless()) {
                 // no session to open: every request carries its version and capabilities
@@ -414,18 +451,23 @@ public class ClientSessions {
             }
             String preferred = backend.protocolVersion() != null ? backend.protocolVersion()
                     : McpProtocol.negotiate(session.protocolVersion());
+            AtomicReference<Uni<ClientSession.BackendSession>> self = new AtomicReference<>();
             // The client's own capabilities: what it can answer (sampling, elicitation, roots) is relayed to it.
-            return supervisor.initialize(url, preferred, session.capabilities(), false)
+            Uni<ClientSession.BackendSession> opening = supervisor.initialize(url, preferred, session.capabilities(), false)
+                    .ifNoItem().after(config.connectTimeout()).failWith(() -> BackendException.timedOut("backend-session initialize"))
                     .map(init -> new ClientSession.BackendSession(url, init.sessionId(), init.protocolVersion()))
                     .invoke(bs -> {
                         session.openBackends.put(k, bs);
                         persist(session);
                     })
+                    // Forgotten before any waiting request sees the failure: a retry opens a new one.
+                    .onFailure().invoke(failure -> session.backendSessions.remove(k, self.get()))
                     // The first request waits for the backend's GET stream when the client has one to relay to.
                     .call(bs -> openBackendStream(session, backend, bs))
                     .memoize().indefinitely();
+            self.set(opening);
+            return opening;
         });
-        return opening.onFailure().invoke(failure -> session.backendSessions.remove(key, opening));
     }
 
     /** Stores the session's backend sessions; SET XX, so a session deleted meanwhile is not resurrected. */

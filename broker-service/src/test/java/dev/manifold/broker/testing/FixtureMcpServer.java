@@ -56,6 +56,10 @@ public final class FixtureMcpServer implements AutoCloseable {
     private final Map<String, io.vertx.core.http.HttpServerResponse> sessionStreams = new ConcurrentHashMap<>();
     /** Open SSE answers of the {@code hang} tool, by session and request id, waiting for a cancellation. */
     private final Map<String, Pending> hangs = new ConcurrentHashMap<>();
+    /** Answers of the {@code hang} tool whose HTTP exchange is still open (neither ended nor its connection closed). */
+    private final Set<io.vertx.core.http.HttpServerResponse> openHangs = ConcurrentHashMap.newKeySet();
+    /** When set, initialize is never answered (the request stays open), like a server stuck on start-up. */
+    private volatile boolean hangInitialize;
     /** Open SSE answers of the {@code slow} tool, answered by {@link #releaseSlow()}. */
     private final List<Pending> slows = new CopyOnWriteArrayList<>();
 
@@ -201,6 +205,16 @@ public final class FixtureMcpServer implements AutoCloseable {
         this.unknownSessionAs400 = on;
     }
 
+    /** Leave every initialize unanswered while on (the backend's own connects and probes keep their session). */
+    public void hangInitialize(boolean on) {
+        this.hangInitialize = on;
+    }
+
+    /** Calls of the {@code hang} tool whose HTTP exchange is still open right now. */
+    public int openHangs() {
+        return openHangs.size();
+    }
+
     public void flapping(boolean on) {
         this.flapping = on;
     }
@@ -296,6 +310,9 @@ public final class FixtureMcpServer implements AutoCloseable {
     private void post(HttpServerRequest request, String method, JsonNode message) {
         String sid = request.getHeader("Mcp-Session-Id");
         if ("initialize".equals(method)) {
+            if (hangInitialize) {
+                return; // never answered; the exchange stays open until the client gives up
+            }
             String newSid = UUID.randomUUID().toString();
             sessions.add(newSid);
             ObjectNode result = MAPPER.createObjectNode();
@@ -483,7 +500,7 @@ public final class FixtureMcpServer implements AutoCloseable {
     /**
      * Tools with behaviour: {@code ask} sends a sampling/createMessage request (id {@link #ASK_ID}) on its SSE answer
      * and answers once the client's answer arrives; {@code progress} sends a progress notification first;
-     * {@code hang} answers only a cancellation; {@code slow} sends a log message with an event id and waits for
+     * {@code hang} answers only a cancellation (see {@link #openHangs()}); {@code slow} sends a log message with an event id and waits for
      * {@link #releaseSlow()}.
      */
     private boolean special(HttpServerRequest request, String tool, JsonNode message) {
@@ -561,6 +578,9 @@ public final class FixtureMcpServer implements AutoCloseable {
             case "hang" -> {
                 io.vertx.core.http.HttpServerResponse response = openSse(request);
                 hangs.put(sid + "|" + id, new Pending(response, id));
+                openHangs.add(response);
+                response.endHandler(v -> openHangs.remove(response));
+                response.closeHandler(v -> openHangs.remove(response));
                 response.write(": waiting\n\n");
             }
             case "slow" -> {
