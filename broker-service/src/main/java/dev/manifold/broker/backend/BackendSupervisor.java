@@ -44,6 +44,7 @@ public class BackendSupervisor {
     private final Map<String, Backend> backends = new ConcurrentHashMap<>();
     private final List<Runnable> toolListeners = new CopyOnWriteArrayList<>();
     private final List<java.util.function.Consumer<Backend>> healthListeners = new CopyOnWriteArrayList<>();
+    private final List<java.util.function.Consumer<Backend>> closeListeners = new CopyOnWriteArrayList<>();
     private final Map<String, Counter> connectCounters = new ConcurrentHashMap<>();
     private final AtomicLong requestIds = new AtomicLong();
     private final List<Gauge> gauges = new ArrayList<>();
@@ -84,6 +85,15 @@ public class BackendSupervisor {
      */
     public void onHealthChanged(java.util.function.Consumer<Backend> listener) {
         healthListeners.add(listener);
+    }
+
+    /**
+     * Called once for a backend that was removed from the config or replaced by a changed entry (a new {@link
+     * Backend#key()}), after it is marked closed: whatever is held for it (client sessions' backend sessions and
+     * streams) must be released. Not called at shutdown. Listeners must not block.
+     */
+    public void onClosed(java.util.function.Consumer<Backend> listener) {
+        closeListeners.add(listener);
     }
 
     /** Live backends by id. */
@@ -128,6 +138,13 @@ public class BackendSupervisor {
             http.deleteSession(backend.entry().url(), sid, backend.protocolVersion).subscribe().with(v -> {
             });
         }
+        closeListeners.forEach(l -> {
+            try {
+                l.accept(backend);
+            } catch (RuntimeException e) {
+                LOG.warnf(e, "Releasing what is held for removed backend %s failed", backend.id());
+            }
+        });
     }
 
     private static boolean isRetriable(Throwable failure) {

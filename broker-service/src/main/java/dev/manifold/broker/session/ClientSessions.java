@@ -35,6 +35,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Predicate;
 
 /**
  * Client sessions and the backend sessions opened for them. Session ids carry 128 random bits.
@@ -117,6 +118,32 @@ public class ClientSessions {
         }
         this.reinitializations = Counter.builder("manifold.broker.backend.session.reinitializations")
                 .description("Backend sessions re-opened because the backend no longer knew them").register(registry);
+        supervisor.onClosed(this::backendClosed);
+    }
+
+    /**
+     * A backend was removed from the config or replaced (its entry changed, so it has a new key): every client
+     * session this replica holds closes its session with it, as on client DELETE (GET stream cancelled, DELETE
+     * sent, best effort), and forgets it; a session record that changed is stored once. A replaced backend's
+     * sessions are opened again on the next request that needs one. In Kubernetes mode each replica does this for
+     * the sessions it has cached; the other replicas apply the same config and release theirs.
+     */
+    void backendClosed(Backend backend) {
+        String key = backend.key();
+        Backend live = supervisor.get(backend.id());
+        if (live != null && live.key().equals(key)) {
+            return; // restarted with an identical entry: its client sessions stay valid
+        }
+        int closed = 0;
+        for (ClientSession session : sessions.asMap().values()) {
+            if (closeBackendSessions(session, key::equals)) {
+                persist(session);
+                closed++;
+            }
+        }
+        if (closed > 0) {
+            LOG.debugf("Closed %d client backend sessions with removed backend %s", closed, key);
+        }
     }
 
     private static Duration min(Duration a, Duration b) {
@@ -292,7 +319,8 @@ public class ClientSessions {
      * while no stream is open, and a tool waiting for its answer (roots/list, say) would then never complete.
      */
     private Uni<Void> openBackendStream(ClientSession session, Backend backend, ClientSession.BackendSession bs) {
-        if (bs.sessionId() == null || session.standalone == null || session.backendStreams.containsKey(backend.key())) {
+        if (bs.sessionId() == null || session.standalone == null || backend.isClosed()
+                || session.backendStreams.containsKey(backend.key())) {
             return Uni.createFrom().voidItem();
         }
         Runnable placeholder = () -> {
@@ -309,8 +337,10 @@ public class ClientSessions {
                     if (handle == null) {
                         return; // 405: the backend sends nothing unsolicited; keep the placeholder so it is not asked again
                     }
-                    if (!session.backendStreams.replace(backend.key(), placeholder, handle) || sessions.getIfPresent(session.id()) == null) {
+                    if (!session.backendStreams.replace(backend.key(), placeholder, handle) || sessions.getIfPresent(session.id()) == null
+                            || backend.isClosed()) {
                         handle.run();
+                        session.backendStreams.remove(backend.key(), handle);
                     }
                 }, failure -> {
                     answered.complete(null);
@@ -408,6 +438,9 @@ public class ClientSessions {
     }
 
     private Uni<ClientSession.BackendSession> backendSession(ClientSession session, Backend backend) {
+        if (backend.isClosed()) {
+            return removed(backend);
+        }
         Uni<ClientSession.BackendSession> known = session.backendSessions.get(backend.key());
         if (known != null) {
             return known;
@@ -442,6 +475,9 @@ public class ClientSessions {
      * cached failure (or waiting on a cached hang) forever.
      */
     private Uni<ClientSession.BackendSession> openBackendSession(ClientSession session, Backend backend) {
+        if (backend.isClosed()) {
+            return removed(backend); // a request routed just before a config change: no new session with it
+        }
         String key = backend.key();
         return session.backendSessions.computeIfAbsent(key, k -> {
             String url = backend.entry().url();
@@ -458,7 +494,12 @@ public class ClientSessions {
                     .map(init -> new ClientSession.BackendSession(url, init.sessionId(), init.protocolVersion()))
                     .invoke(bs -> {
                         session.openBackends.put(k, bs);
-                        persist(session);
+                        if (backend.isClosed()) {
+                            // removed or replaced while opening: released here, as backendClosed already ran
+                            closeBackendSessions(session, k::equals);
+                        } else {
+                            persist(session);
+                        }
                     })
                     // Forgotten before any waiting request sees the failure: a retry opens a new one.
                     .onFailure().invoke(failure -> session.backendSessions.remove(k, self.get()))
@@ -468,6 +509,10 @@ public class ClientSessions {
             self.set(opening);
             return opening;
         });
+    }
+
+    private static Uni<ClientSession.BackendSession> removed(Backend backend) {
+        return Uni.createFrom().failure(new BackendException(BackendException.Kind.CLOSED, 0, backend.id() + " was removed"));
     }
 
     /** Stores the session's backend sessions; SET XX, so a session deleted meanwhile is not resurrected. */
@@ -503,15 +548,37 @@ public class ClientSessions {
     }
 
     private void closeBackendSessions(ClientSession session) {
-        Map<String, ClientSession.BackendSession> open = Map.copyOf(session.openBackends);
-        session.openBackends.clear();
-        session.backendSessions.clear();
-        open.values().forEach(bs -> {
+        closeBackendSessions(session, key -> true);
+    }
+
+    /**
+     * Closes the client's sessions with the backends whose keys match: cancels their GET streams, forgets them and
+     * sends each a DELETE (best effort, bounded by {@code connect-timeout}, never waited for). Returns whether an
+     * open backend session was dropped (so the stored record changed).
+     */
+    private boolean closeBackendSessions(ClientSession session, Predicate<String> keys) {
+        for (String key : java.util.List.copyOf(session.backendStreams.keySet())) {
+            if (keys.test(key)) {
+                Runnable close = session.backendStreams.remove(key);
+                if (close != null) {
+                    close.run();
+                }
+            }
+        }
+        session.backendSessions.keySet().removeIf(keys);
+        boolean changed = false;
+        for (Map.Entry<String, ClientSession.BackendSession> open : Map.copyOf(session.openBackends).entrySet()) {
+            ClientSession.BackendSession bs = open.getValue();
+            if (!keys.test(open.getKey()) || !session.openBackends.remove(open.getKey(), bs)) {
+                continue;
+            }
+            changed = true;
             if (bs.sessionId() != null) {
                 http.deleteSession(bs.url(), bs.sessionId(), bs.protocolVersion()).subscribe().with(v -> {
                 }, failure -> {
                 });
             }
-        });
+        }
+        return changed;
     }
 }

@@ -33,6 +33,8 @@ public final class FixtureMcpServer implements AutoCloseable {
     private final boolean sse;
     private final Vertx vertx;
     private final Set<String> sessions = ConcurrentHashMap.newKeySet();
+    /** The session ids of every DELETE received, in order. */
+    private final List<String> deleted = new CopyOnWriteArrayList<>();
     private final Map<String, AtomicInteger> requestsByMethod = new ConcurrentHashMap<>();
     private final AtomicInteger requests = new AtomicInteger();
     private volatile HttpServer server;
@@ -231,6 +233,27 @@ public final class FixtureMcpServer implements AutoCloseable {
         return streams.size();
     }
 
+    /** Whether the session has a GET stream open right now. */
+    public boolean streamOpen(String sessionId) {
+        return sessionStreams.containsKey(sessionId);
+    }
+
+    /** The session ids DELETE was received for, in order. */
+    public List<String> deletedSessions() {
+        return List.copyOf(deleted);
+    }
+
+    /** The session id the fixture saw on its last tools/call of {@code tool}, or null. */
+    public String lastCallSession(String tool) {
+        String sid = null;
+        for (Received r : received) {
+            if ("tools/call".equals(r.method()) && tool.equals(r.message().path("params").path("name").asText())) {
+                sid = r.sessionId();
+            }
+        }
+        return sid;
+    }
+
     /** Every HTTP request received since start (any method). */
     public int requests() {
         return requests.get();
@@ -251,6 +274,9 @@ public final class FixtureMcpServer implements AutoCloseable {
         switch (request.method().name()) {
             case "DELETE" -> {
                 String sid = request.getHeader("Mcp-Session-Id");
+                if (sid != null) {
+                    deleted.add(sid);
+                }
                 request.response().setStatusCode(sid != null && sessions.remove(sid) ? 200 : 404).end();
             }
             case "GET" -> {
