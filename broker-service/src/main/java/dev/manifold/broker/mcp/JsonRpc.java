@@ -4,8 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-/** Builds JSON-RPC 2.0 responses. */
-final class JsonRpc {
+/** Builds JSON-RPC 2.0 messages. */
+public final class JsonRpc {
     private JsonRpc() {
     }
 
@@ -38,6 +38,17 @@ final class JsonRpc {
         ObjectNode node = JsonNodeFactory.instance.objectNode();
         node.put("jsonrpc", "2.0");
         node.put("method", method);
+        return node;
+    }
+
+    /** {@code notifications/cancelled} for the request {@code requestId} (as its receiver knows it); reason optional. */
+    public static ObjectNode cancelled(JsonNode requestId, String reason) {
+        ObjectNode node = notification("notifications/cancelled");
+        ObjectNode params = node.putObject("params");
+        params.set("requestId", requestId);
+        if (reason != null) {
+            params.put("reason", reason);
+        }
         return node;
     }
 }

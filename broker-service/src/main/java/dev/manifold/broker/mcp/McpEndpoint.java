@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import dev.manifold.broker.aggregate.Aggregator;
 import dev.manifold.broker.aggregate.FeatureCatalog;
 import dev.manifold.broker.aggregate.ToolCatalog;
@@ -717,11 +718,7 @@ public class McpEndpoint {
         }
         EventStream standalone = session.standalone();
         if (standalone != null) {
-            ObjectNode cancel = JsonRpc.notification("notifications/cancelled");
-            ObjectNode p = cancel.putObject("params");
-            p.put("requestId", exposed);
-            p.put("reason", "timed out waiting for the client");
-            standalone.send(cancel.toString());
+            standalone.send(JsonRpc.cancelled(TextNode.valueOf(exposed), "timed out waiting for the client").toString());
         }
         serverRequestTimeouts.increment();
     }
@@ -878,9 +875,7 @@ public class McpEndpoint {
         http.post(backend.entry().url(), backend.discoverySessionId(), backend.protocolVersion(), request, false, relay)
                 // the time-box cancels the exchange (resetting its request); the backend is told to stop too
                 .ifNoItem().after(config.callTimeout()).recoverWithUni(() -> {
-                    ObjectNode cancel = JsonRpc.notification("notifications/cancelled");
-                    cancel.putObject("params").set("requestId", request.get("id"));
-                    ((ObjectNode) cancel.get("params")).put("reason", "timed out: no answer within " + config.callTimeout());
+                    ObjectNode cancel = JsonRpc.cancelled(request.get("id"), "timed out: no answer within " + config.callTimeout());
                     http.post(backend.entry().url(), backend.discoverySessionId(), backend.protocolVersion(), cancel, false, null)
                             .subscribe().with(r -> {
                             }, f -> LOG.debugf("Cancelling %s on %s failed: %s", request.get("id"), serverId, f.getMessage()));

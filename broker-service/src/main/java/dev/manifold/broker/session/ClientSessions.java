@@ -2,7 +2,6 @@ package dev.manifold.broker.session;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.RemovalCause;
@@ -12,6 +11,7 @@ import dev.manifold.broker.backend.BackendSupervisor;
 import dev.manifold.broker.backend.McpHttpClient;
 import dev.manifold.broker.backend.McpReply;
 import dev.manifold.broker.config.BrokerConfig;
+import dev.manifold.broker.mcp.JsonRpc;
 import dev.manifold.broker.mcp.McpProtocol;
 import dev.manifold.broker.redis.RedisChannels;
 import dev.manifold.contracts.RedisNames;
@@ -417,15 +417,7 @@ public class ClientSessions {
      * broker gives up on the request (call-timeout).
      */
     public Uni<McpReply> cancel(ClientSession session, Backend backend, JsonNode backendRequestId, String reason) {
-        ObjectNode cancel = mapper.createObjectNode();
-        cancel.put("jsonrpc", "2.0");
-        cancel.put("method", "notifications/cancelled");
-        ObjectNode params = cancel.putObject("params");
-        params.set("requestId", backendRequestId);
-        if (reason != null) {
-            params.put("reason", reason);
-        }
-        return deliver(session, backend, cancel);
+        return deliver(session, backend, JsonRpc.cancelled(backendRequestId, reason));
     }
 
     private Uni<McpReply> send(ClientSession.BackendSession bs, JsonNode request, McpHttpClient.ReplyStream onOther,
