@@ -33,10 +33,7 @@ public final class BrokerProcess implements AutoCloseable {
     /** Starts the broker on {@code configFile} with extra {@code -D} system properties, and waits until ready. */
     public static BrokerProcess start(String name, Path configFile, Map<String, String> systemProperties,
             Path logDir) {
-        Map<String, String> properties = new java.util.LinkedHashMap<>();
-        properties.put("manifold.broker.config-file", configFile.toAbsolutePath().toString());
-        properties.putAll(systemProperties);
-        return launch(name, ItEnvironment.freePort(), properties, logDir, true);
+        return launch(name, ItEnvironment.freePort(), standalone(configFile, systemProperties), logDir, true);
     }
 
     /**
@@ -45,10 +42,15 @@ public final class BrokerProcess implements AutoCloseable {
      */
     public static BrokerProcess startListening(String name, Path configFile, Map<String, String> systemProperties,
             Path logDir) {
+        return launch(name, ItEnvironment.freePort(), standalone(configFile, systemProperties), logDir, false);
+    }
+
+    /** Standalone mode's system properties: the config file, then the caller's. */
+    private static Map<String, String> standalone(Path configFile, Map<String, String> systemProperties) {
         Map<String, String> properties = new java.util.LinkedHashMap<>();
         properties.put("manifold.broker.config-file", configFile.toAbsolutePath().toString());
         properties.putAll(systemProperties);
-        return launch(name, ItEnvironment.freePort(), properties, logDir, false);
+        return properties;
     }
 
     /**
@@ -100,7 +102,7 @@ public final class BrokerProcess implements AutoCloseable {
         try {
             get("/q/health/live");
             return true;
-        } catch (RuntimeException e) {
+        } catch (IllegalStateException notListening) {
             return false;
         }
     }
