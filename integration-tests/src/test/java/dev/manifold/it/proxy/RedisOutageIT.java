@@ -1,5 +1,7 @@
 package dev.manifold.it.proxy;
 
+import dev.manifold.it.support.PrivateRedis;
+
 import dev.manifold.it.support.ItEnvironment;
 
 import org.junit.jupiter.api.Test;
@@ -19,7 +21,7 @@ class RedisOutageIT {
     @Test
     void cachedSessionsFlowAndNewSessionsGet503FastWhileRedisIsDown() {
         try (PrivateRedis redis = new PrivateRedis(ItPaths.logDir("redis-outage/redis-" + System.nanoTime())).start();
-             Fleet fleet = new Fleet("redis-outage", 2).redisPort(redis.port)) {
+             Fleet fleet = new Fleet("redis-outage", 2).redisPort(redis.port())) {
             ProxyProcess proxy = fleet.startProxy("proxy");
             List<String> sessions = new ArrayList<>();
             for (int i = 0; i < 5; i++) {
@@ -66,7 +68,7 @@ class RedisOutageIT {
     @Test
     void aRedisThatDoesNotAnswerDelaysACachedSessionOnceNotOnEveryRequest() {
         try (PrivateRedis redis = new PrivateRedis(ItPaths.logDir("redis-outage/paused-" + System.nanoTime())).start();
-             Fleet fleet = new Fleet("redis-paused", 1).redisPort(redis.port)) {
+             Fleet fleet = new Fleet("redis-paused", 1).redisPort(redis.port())) {
             ProxyProcess proxy = fleet.startProxy("proxy", ItEnvironment.freePort(), Map.of(
                     "manifold.proxy.session-refresh-interval", "3s", "manifold.proxy.redis-timeout", "800ms"));
             String sid = McpClient.openSession(proxy.mcpUrl());

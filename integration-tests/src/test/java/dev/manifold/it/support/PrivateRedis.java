@@ -1,6 +1,4 @@
-package dev.manifold.it.proxy;
-
-import dev.manifold.it.support.ItEnvironment;
+package dev.manifold.it.support;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -16,14 +14,14 @@ import static org.awaitility.Awaitility.await;
  * Redis. Stopping it saves its data to its own directory (SHUTDOWN SAVE) and starting it again loads it, like a
  * Redis restart with persistence.
  */
-final class PrivateRedis implements AutoCloseable {
+public final class PrivateRedis implements AutoCloseable {
 
-    final int port = ItEnvironment.freePort();
+    private final int port = ItEnvironment.freePort();
     private final Path dir;
     private final Path log;
     private Process process;
 
-    PrivateRedis(Path logDir) {
+    public PrivateRedis(Path logDir) {
         this.dir = logDir.resolve("redis-" + port);
         this.log = logDir.resolve("redis-" + port + ".log");
         try {
@@ -33,7 +31,7 @@ final class PrivateRedis implements AutoCloseable {
         }
     }
 
-    PrivateRedis start() {
+    public PrivateRedis start() {
         try {
             process = new ProcessBuilder(List.of("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
                     "--save", "", "--appendonly", "no", "--dir", dir.toString()))
@@ -47,7 +45,7 @@ final class PrivateRedis implements AutoCloseable {
     }
 
     /** Stops the server (saving its data first) and waits until it is gone. */
-    void stop() {
+    public void stop() {
         cli("SHUTDOWN", "SAVE");
         try {
             process.waitFor();
@@ -56,7 +54,8 @@ final class PrivateRedis implements AutoCloseable {
         }
     }
 
-    String cli(String... args) {
+    /** Runs one redis-cli command against this server; returns its output, trimmed ("" when it cannot run). */
+    public String cli(String... args) {
         try {
             List<String> cmd = new java.util.ArrayList<>(List.of("redis-cli", "-p", Integer.toString(port)));
             cmd.addAll(List.of(args));
@@ -70,6 +69,15 @@ final class PrivateRedis implements AutoCloseable {
             Thread.currentThread().interrupt();
             return "";
         }
+    }
+
+    public int port() {
+        return port;
+    }
+
+    /** The {@code quarkus.redis.hosts} value for this server. */
+    public String hosts() {
+        return "redis://127.0.0.1:" + port;
     }
 
     @Override
