@@ -30,6 +30,23 @@ class GatewayConfigValidationTest {
         assertTrue(e.getMessage().contains("unknown field 'toolPrefx'"), e.getMessage());
     }
 
+    /** The broker can reach a server only by its url or, for a workload, through the proxy-runner: one must be set. */
+    @Test
+    void anEntryWithNeitherUrlNorWorkloadIsNeverPublishedNorRead() {
+        ConfigValidationException e = assertThrows(ConfigValidationException.class,
+                () -> new ServerEntry("team-a/lost", "", null, true, null, null, null, null));
+        assertEquals("url", e.field());
+        assertTrue(e.getMessage().contains("without a workload"), e.getMessage());
+
+        e = assertThrows(ConfigValidationException.class, () -> parse("{\"servers\":[{\"id\":\"team-a/lost\"}]}"));
+        assertEquals("servers[0].url", e.field());
+
+        GatewayConfig workload = parse("{\"servers\":[{\"id\":\"team-a/run\",\"workload\":{\"statefulSet\":\"run\","
+                + "\"headlessService\":\"run-headless\",\"namespace\":\"team-a\",\"port\":3000,\"path\":\"/mcp\",\"replicas\":3}}]}");
+        assertEquals(null, workload.servers().get(0).url());
+        assertEquals("run-headless", workload.servers().get(0).workload().headlessService());
+    }
+
     @Test
     void duplicateServerIdsAreRejected() {
         ConfigValidationException e = assertThrows(ConfigValidationException.class, () -> parse(

@@ -113,7 +113,15 @@ public class BackendSupervisor {
             close(previous);
         }
         healthListeners.forEach(l -> l.accept(backend));
-        if (entry.isEnabled() && entry.url() != null) {
+        if (!entry.isEnabled()) {
+            return backend;
+        }
+        String unreachable = BackendEndpoints.unreachableReason(entry);
+        if (unreachable != null) {
+            // A configuration gap of this broker, not a backend failure: said once, fixed by setting the key.
+            LOG.warnf("Backend %s not connected: %s", entry.id(), unreachable);
+            transition(backend, BackendState.UNHEALTHY, unreachable);
+        } else {
             connect(backend);
         }
         return backend;
@@ -464,6 +472,10 @@ public class BackendSupervisor {
         ObjectNode ping = backend.stateless() ? request("server/discover", null) : request("ping", null); // no ping in 2026-07-28
         // Time-boxed with Mutiny, which cancels the probe (closing its connection) when it times out.
         http.post(backend.entry().url(), backend.discoverySessionId, backend.protocolVersion, ping, true, null)
+                // Any answer shows the backend alive, except a 5xx error (a proxy-runner with no ready pod).
+                .chain(reply -> reply.result() == null && reply.status() >= 500
+                        ? Uni.createFrom().failure(reply.failure(backend.entry().url(), "probe"))
+                        : Uni.createFrom().item(reply))
                 .ifNoItem().after(config.connectTimeout()).failWith(() -> BackendException.timedOut("backend-probe"))
                 .subscribe().with(
                         reply -> {
@@ -565,8 +577,7 @@ public class BackendSupervisor {
                 .chain(reply -> {
                     JsonNode result = reply.result();
                     if (result == null) {
-                        return Uni.createFrom().failure(new BackendException(BackendException.Kind.PROTOCOL, reply.status(),
-                                url + " refused initialize: " + reply.error()));
+                        return Uni.createFrom().failure(reply.failure(url, "initialize"));
                     }
                     String version = result.path("protocolVersion").asText(null);
                     if (version == null || !McpProtocol.SUPPORTED_VERSIONS.contains(version)) {
@@ -634,8 +645,7 @@ public class BackendSupervisor {
                     }
                     JsonNode result = reply.result();
                     if (result == null) {
-                        return Uni.createFrom().failure(new BackendException(BackendException.Kind.PROTOCOL, reply.status(),
-                                url + " failed " + feature.method + ": " + reply.error()));
+                        return Uni.createFrom().failure(reply.failure(url, feature.method));
                     }
                     JsonNode items = result.path(feature.field);
                     if (items instanceof ArrayNode array) {

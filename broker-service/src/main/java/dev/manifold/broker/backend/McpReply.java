@@ -25,4 +25,19 @@ public record McpReply(int status, String sessionId, JsonNode message, boolean s
     public JsonNode error() {
         return message == null ? null : message.get("error");
     }
+
+    /**
+     * The failure of a request answered with a JSON-RPC error instead of a result. An error sent with a 5xx status
+     * (the proxy-runner's 503 + Retry-After when a workload has no ready pod, for one) is transient and says why;
+     * any other error is the backend's considered answer, which retrying soon will not change.
+     */
+    public BackendException failure(String url, String what) {
+        JsonNode error = error();
+        if (status >= 500) {
+            String why = error != null && error.path("message").isTextual() ? error.path("message").asText() : String.valueOf(error);
+            return new BackendException(BackendException.Kind.HTTP_ERROR, status,
+                    url + " answered HTTP " + status + " to " + what + ": " + why);
+        }
+        return new BackendException(BackendException.Kind.PROTOCOL, status, url + " failed " + what + ": " + error);
+    }
 }

@@ -33,6 +33,14 @@ public interface BrokerConfig {
     /** Kubernetes mode: namespace of that ConfigMap; defaults to the namespace the broker runs in. */
     Optional<String> configMapNamespace();
 
+    /**
+     * Base URL of the proxy-runner Service (env {@code MANIFOLD_BROKER_PROXY_RUNNER_URL}), for example
+     * {@code http://manifold-proxy-runner.manifold-system.svc:8080}. A server the controller runs as a workload has
+     * no URL of its own: the broker reaches it at {@code <this>/<namespace>/<name>/mcp}, for discovery, probes,
+     * client sessions, streams and deletes alike. Unset: workload servers stay Unhealthy, saying so.
+     */
+    Optional<String> proxyRunnerUrl();
+
     /** Time-to-live of a client session record in Redis, renewed on use (sliding). */
     @WithDefault("2h")
     Duration sessionTtl();

@@ -2,6 +2,7 @@ package dev.manifold.broker.config;
 
 import dev.manifold.broker.aggregate.Aggregator;
 import dev.manifold.broker.backend.Backend;
+import dev.manifold.broker.backend.BackendEndpoints;
 import dev.manifold.broker.backend.BackendSupervisor;
 import dev.manifold.contracts.GatewayConfig;
 import dev.manifold.contracts.GatewayConfigCodec;
@@ -26,14 +27,17 @@ public class ConfigApplier {
     private static final Logger LOG = Logger.getLogger(ConfigApplier.class);
 
     private final BackendSupervisor supervisor;
+    private final BackendEndpoints endpoints;
     private final Aggregator aggregator;
     private final Counter applies;
     private volatile GatewayConfig applied;
     /** System.nanoTime() of the first apply; meaningful only once {@link #applied} is set. */
     private volatile long firstAppliedNanos;
 
-    public ConfigApplier(BackendSupervisor supervisor, Aggregator aggregator, MeterRegistry registry) {
+    public ConfigApplier(BackendSupervisor supervisor, BackendEndpoints endpoints, Aggregator aggregator,
+                         MeterRegistry registry) {
         this.supervisor = supervisor;
+        this.endpoints = endpoints;
         this.aggregator = aggregator;
         this.applies = Counter.builder("manifold.broker.config.applies")
                 .description("Config versions applied")
@@ -71,7 +75,9 @@ public class ConfigApplier {
         List<String> changed = new java.util.ArrayList<>();
         int unchanged = 0;
         aggregator.prefixMode(next.prefixMode());
-        for (ServerEntry entry : next.servers()) {
+        for (ServerEntry published : next.servers()) {
+            // Workload servers are connected through the proxy-runner; the hash below is of what is connected.
+            ServerEntry entry = endpoints.resolve(published);
             Backend existing = supervisor.get(entry.id());
             if (existing == null) {
                 added.add(entry.id());
