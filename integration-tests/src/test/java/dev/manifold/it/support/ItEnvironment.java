@@ -62,6 +62,38 @@ public final class ItEnvironment {
         return jar;
     }
 
+    /** The packaged controller (Quarkus fast-jar), which the reactor builds before this module. */
+    public static Path controllerJar() {
+        Path jar = repoRoot().resolve("controller-service/target/quarkus-app/quarkus-run.jar");
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalStateException(jar + " does not exist; build it with "
+                    + "./mvnw -B -pl controller-service -am package -DskipTests");
+        }
+        return jar;
+    }
+
+    /** server-everything's entry point (node_modules/@modelcontextprotocol/server-everything/dist/index.js). */
+    public static Path serverEverything() {
+        Path entry = nodeDir().resolve("node_modules/@modelcontextprotocol/server-everything/dist/index.js");
+        if (!Files.isRegularFile(entry)) {
+            throw new IllegalStateException("server-everything is not installed (" + entry + " is missing). Run "
+                    + "'node integration-tests/node/ensure-deps.mjs' once before the integration tests.");
+        }
+        return entry;
+    }
+
+    /**
+     * The Node preload ({@code node -r}) that makes server-everything listen on the address in {@code HOST}, so
+     * each simulated pod has its own loopback IP.
+     */
+    public static Path bindHostPreload() {
+        Path file = repoRoot().resolve("integration-tests/src/test/resources/proxy/bind-host.cjs");
+        if (!Files.isRegularFile(file)) {
+            throw new IllegalStateException("Missing " + file);
+        }
+        return file;
+    }
+
     /** The java launcher of the JVM running the tests (Java 17, the build's JDK). */
     public static Path javaExecutable() {
         return Path.of(System.getProperty("java.home"), "bin", "java");
