@@ -163,6 +163,14 @@ public class BackendSupervisor {
     }
 
     /**
+     * A workload server answered 404 by the proxy-runner: it applies the same published config as this broker, at its
+     * own pace, so right after a config change it may not route the server yet. Transient, not a wrong endpoint.
+     */
+    private static boolean notRoutedYet(Backend backend, Throwable failure) {
+        return backend.entry().workload() != null && failure instanceof BackendException be && be.status() == 404;
+    }
+
+    /**
      * Retries transient connect failures forever with capped exponential backoff and jitter. Every failed attempt
      * marks the backend unhealthy before the next one. The time-box of each attempt is not here but in {@link
      * #connect}, with Mutiny: a Fault Tolerance timeout fails the attempt without cancelling it, which would leave
@@ -180,7 +188,7 @@ public class BackendSupervisor {
                 .maxDuration(3650, ChronoUnit.DAYS)
                 .delay(initial, ChronoUnit.MILLIS)
                 .jitter(config.backoffJitter().toMillis(), ChronoUnit.MILLIS)
-                .whenException(BackendSupervisor::isRetriable)
+                .whenException(failure -> isRetriable(failure) || notRoutedYet(backend, failure))
                 .beforeRetry(failure -> noteFailure(backend, failure))
                 .withExponentialBackoff().factor(2).maxDelay(max, ChronoUnit.MILLIS).done()
                 .done()
