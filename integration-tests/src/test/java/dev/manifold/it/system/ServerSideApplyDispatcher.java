@@ -1,25 +1,35 @@
 package dev.manifold.it.system;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
-import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.fabric8.mockwebserver.dsl.HttpMethod;
 import io.fabric8.mockwebserver.http.Buffer;
 import io.fabric8.mockwebserver.http.Headers;
 import io.fabric8.mockwebserver.http.MockResponse;
 import io.fabric8.mockwebserver.http.RecordedRequest;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 
 /**
- * The mock API server's CRUD dispatcher, plus server-side apply as a single field manager sees it: an apply patch
- * creates the object when it is absent and is merged into it (JSON merge patch) when it exists. The fabric8 mock
- * answers apply patches with 415, and the packaged controller applies with SSA: {@code quarkus.operator-sdk.enable-ssa}
- * is fixed at build time, so the production jar cannot be told otherwise. Field ownership and conflicts between
- * managers are not modelled: in these tests the controller is the only writer of what it applies.
+ * The mock API server's CRUD dispatcher, plus server-side apply as a single field manager sees it. The fabric8 mock
+ * answers apply patches with 415, and the packaged controller applies with SSA ({@code quarkus.operator-sdk.enable-ssa}
+ * is fixed at build time, so the production jar cannot be told otherwise). Here an apply creates the object when it
+ * is absent; otherwise the applied fields are merged into it (RFC 7386: objects merge, lists and values are
+ * replaced; on the status subresource the status is replaced) and the result is stored with a PUT. The mock's own
+ * merge patch is not used: it appends to lists, which would pile up status conditions. Field ownership and
+ * conflicts between managers are not modelled: in these tests the controller is the only writer of what it applies.
  */
 final class ServerSideApplyDispatcher extends KubernetesCrudDispatcher {
 
     private static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     ServerSideApplyDispatcher() {
         super(List.of());
@@ -32,27 +42,58 @@ final class ServerSideApplyDispatcher extends KubernetesCrudDispatcher {
             return super.handlePatch(request);
         }
         String path = request.getPath();
+        // Without its query (fieldManager, force): the CRUD dispatcher recognises a status path only without one.
         String plainPath = path.contains("?") ? path.substring(0, path.indexOf('?')) : path;
-
-        // The body is YAML or JSON; both parse here, and the CRUD dispatcher wants JSON.
-        String json = SERIALIZATION.asJson(SERIALIZATION.unmarshal(request.getUtf8Body(),
-                GenericKubernetesResource.class));
         boolean status = plainPath.endsWith("/status");
-        if (handleGet(status ? plainPath.substring(0, plainPath.length() - "/status".length()) : plainPath).code()
-                == 404) {
+        String objectPath = status ? plainPath.substring(0, plainPath.length() - "/status".length()) : plainPath;
+        // The body is YAML or JSON; both parse here.
+        JsonNode applied = JSON.valueToTree(SERIALIZATION.unmarshal(request.getUtf8Body(),
+                GenericKubernetesResource.class));
+        ((ObjectNode) applied.path("metadata")).remove("resourceVersion");
+        MockResponse current = handleGet(objectPath);
+        if (current.code() == 404) {
             if (status) {
                 return new MockResponse().setResponseCode(404);
             }
-            String collection = plainPath.substring(0, plainPath.lastIndexOf('/'));
-            return handleCreate(rewrite(request, HttpMethod.POST, collection, "application/json", json));
+            String collection = objectPath.substring(0, objectPath.lastIndexOf('/'));
+            return handleCreate(rewrite(request, HttpMethod.POST, collection, applied));
         }
-        // Without its query (fieldManager, force): the CRUD dispatcher recognises a status path only without one.
-        return super.handlePatch(rewrite(request, HttpMethod.PATCH, plainPath, "application/merge-patch+json", json));
+        ObjectNode merged;
+        try {
+            merged = (ObjectNode) JSON.readTree(current.getBody().readUtf8());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        if (status) {
+            merged.set("status", applied.path("status"));
+        } else {
+            JsonNode keptStatus = merged.get("status");
+            mergeInto(merged, (ObjectNode) applied);
+            if (keptStatus != null) {
+                merged.set("status", keptStatus);
+            }
+        }
+        return handleUpdate(rewrite(request, HttpMethod.PUT, plainPath, merged));
     }
 
-    private static RecordedRequest rewrite(RecordedRequest request, HttpMethod method, String path, String type,
-            String body) {
-        Headers headers = request.getHeaders().newBuilder().set("Content-Type", type).build();
-        return new RecordedRequest(request.getHttpVersion(), method, path, headers, new Buffer().writeUtf8(body));
+    /** RFC 7386 merge of {@code patch} into {@code target}. */
+    private static void mergeInto(ObjectNode target, ObjectNode patch) {
+        for (Iterator<Map.Entry<String, JsonNode>> fields = patch.fields(); fields.hasNext(); ) {
+            Map.Entry<String, JsonNode> field = fields.next();
+            JsonNode existing = target.get(field.getKey());
+            if (field.getValue().isNull()) {
+                target.remove(field.getKey());
+            } else if (existing instanceof ObjectNode into && field.getValue() instanceof ObjectNode from) {
+                mergeInto(into, from);
+            } else {
+                target.set(field.getKey(), field.getValue());
+            }
+        }
+    }
+
+    private static RecordedRequest rewrite(RecordedRequest request, HttpMethod method, String path, JsonNode body) {
+        Headers headers = request.getHeaders().newBuilder().set("Content-Type", "application/json").build();
+        return new RecordedRequest(request.getHttpVersion(), method, path, headers,
+                new Buffer().writeUtf8(body.toString()));
     }
 }

@@ -158,6 +158,297 @@ class SystemIT {
                 .collect(Collectors.toCollection(TreeSet::new));
     }
 
+    // ---------------------------------------------------------------- seed 2
+
+    @Test
+    @Order(2)
+    void fiveServersInAnyOrderEndOnTheSameVersionAndEachVersionIsAppliedOnce() {
+        List<String> names = List.of("oci-registry", "osv", "context7", "fetch", "mcp-optimizer");
+        long seed = System.nanoTime();
+        Random random = new Random(seed);
+        List<String> finalVersions = new ArrayList<>();
+        try (ConfigChangeLog changes = new ConfigChangeLog(cluster, ManifoldSystem.REDIS_PREFIX, "config-changed-seed2",
+                logDir)) {
+            for (int round = 0; round < 5; round++) {
+                List<String> order = new ArrayList<>(names);
+                Collections.shuffle(order, random);
+                int announcedBefore = changes.versions().size();
+                double publishesBefore = system.controller().metric(PUBLISHES);
+                Map<String, Double> appliesBefore = new HashMap<>();
+                system.brokers().forEach(b -> appliesBefore.put(b.name(), b.metric(APPLIES)));
+
+                for (String name : order) {
+                    cluster.create(urlServer(name, name.replace("-", "") + "_", sharedBackend.url()));
+                }
+                String context = "round " + round + " (order " + order + ", seed " + seed + ")";
+                await(context + ": five servers published and applied by both brokers").atMost(Duration.ofSeconds(30))
+                        .pollInterval(Duration.ofMillis(200)).until(() -> system.publishedServers().size() == 5
+                                && system.brokers().stream().allMatch(b ->
+                                system.publishedVersion().equals(appliedVersion(b))));
+                String version = system.publishedVersion();
+                for (ServiceProcess broker : system.brokers()) {
+                    TreeSet<String> tools = new McpClientCli(broker.mcpUrl()).listTools().toolNames();
+                    for (String name : names) {
+                        assertTrue(tools.contains(name.replace("-", "") + "_echo"), context + ": " + broker.name()
+                                + " does not list " + name + "'s tools: " + tools);
+                    }
+                }
+                finalVersions.add(version);
+
+                List<String> announced = changes.versions().subList(announcedBefore, changes.versions().size());
+                double published = system.controller().metric(PUBLISHES) - publishesBefore;
+                assertEquals(new java.util.LinkedHashSet<>(announced).size(), announced.size(),
+                        context + ": a version was announced twice: " + announced);
+                assertEquals(announced.size(), (int) published, context + ": publishes " + published
+                        + " vs versions announced " + announced);
+                for (ServiceProcess broker : system.brokers()) {
+                    double applied = broker.metric(APPLIES) - appliesBefore.get(broker.name());
+                    assertTrue(applied >= 1 && applied <= announced.size(), context + ": " + broker.name()
+                            + " applied " + applied + " configs for " + announced.size() + " distinct versions");
+                }
+                system.reset();
+            }
+        }
+        assertEquals(1, new TreeSet<>(finalVersions).size(), "every order ends on one version: " + finalVersions);
+    }
+
+    // ---------------------------------------------------------------- prefix conflict
+
+    @Test
+    @Order(3)
+    void theLoserOfAPrefixIsInConflictAndItsToolsAreNeverListed() {
+        assertLaterServerLosesThePrefix("conflict-a", "conflict-b");
+        system.reset();
+        assertLaterServerLosesThePrefix("conflict-b", "conflict-a");
+    }
+
+    private void assertLaterServerLosesThePrefix(String first, String second) {
+        FixtureMcpServer winnerBackend = new FixtureMcpServer(vertx, first, List.of("from_" + first.replace("-", "_")),
+                false).start();
+        FixtureMcpServer loserBackend = new FixtureMcpServer(vertx, second, List.of("from_" + second.replace("-", "_")),
+                false).start();
+        String loserTool = "dup_from_" + second.replace("-", "_");
+        String winnerTool = "dup_from_" + first.replace("-", "_");
+        Set<String> seenByClients = ConcurrentHashMap.newKeySet();
+        AtomicBoolean watching = new AtomicBoolean(true);
+        Thread watcher = new Thread(() -> {
+            while (watching.get()) {
+                system.brokers().forEach(b -> seenByClients.addAll(tools(b)));
+            }
+        }, "conflict-watcher");
+        watcher.start();
+        try {
+            cluster.create(urlServer(first, "dup_", winnerBackend.url()));
+            await(first + " Accepted").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200))
+                    .until(() -> cluster.conditionTrue(NS, first, "Accepted"));
+            // The winner is the earliest creationTimestamp (seconds): create the second one a second later.
+            Instant created = Instant.parse(cluster.mcpServer(NS, first).orElseThrow().getMetadata()
+                    .getCreationTimestamp());
+            await().atMost(Duration.ofSeconds(3)).until(() -> Instant.now().isAfter(created.plusSeconds(1)));
+            cluster.create(urlServer(second, "dup_", loserBackend.url()));
+
+            await(second + " in Conflict, with an Event").atMost(Duration.ofSeconds(20))
+                    .pollInterval(Duration.ofMillis(200)).until(() ->
+                            cluster.conditionTrue(NS, second, "Conflict")
+                                    && "False".equals(cluster.condition(NS, second, "Accepted").path("status").asText())
+                                    && cluster.events(NS, second).stream()
+                                    .anyMatch(e -> "PrefixConflict".equals(e.getReason())));
+            assertEquals("PrefixConflict", cluster.condition(NS, second, "Accepted").path("reason").asText());
+            assertTrue(cluster.condition(NS, second, "Accepted").path("message").asText().contains(first),
+                    "the message names the winner: " + cluster.condition(NS, second, "Accepted"));
+            Event event = cluster.events(NS, second).stream().filter(e -> "PrefixConflict".equals(e.getReason()))
+                    .findFirst().orElseThrow();
+            assertEquals("Warning", event.getType());
+            assertTrue(cluster.conditionTrue(NS, first, "Accepted"));
+            await("the winner's tools listed").atMost(Duration.ofSeconds(10)).until(() -> seenByClients
+                    .contains(winnerTool));
+            // Keep watching for a while after the conflict settled: the loser's tools must never show up.
+            await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5))
+                    .until(() -> !seenByClients.contains(loserTool));
+            for (ServiceProcess broker : system.brokers()) {
+                TreeSet<String> names = new McpClientCli(broker.mcpUrl()).listTools().toolNames();
+                assertTrue(names.contains(winnerTool) && !names.contains(loserTool), broker.name() + ": " + names);
+            }
+            assertEquals(0, loserBackend.requests(), "the loser's backend was never contacted");
+        } finally {
+            watching.set(false);
+            try {
+                watcher.join(10_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            winnerBackend.close();
+            loserBackend.close();
+        }
+        assertFalse(seenByClients.contains(loserTool), "a client saw the loser's tool " + loserTool);
+    }
+
+    // ---------------------------------------------------------------- seeds 4 and 5
+
+    @Test
+    @Order(4)
+    void aServerThatComesUpLateIsReadyWithinOneProbeIntervalAndADeletedOneIsGoneAtOnce() {
+        FixtureMcpServer backend = new FixtureMcpServer(vertx, "late", List.of("hello", "world"), false).start();
+        backend.stop(); // its port is now known and nothing listens on it: the process "starts later"
+        try {
+            cluster.create(urlServer("late", "late_", backend.url()));
+            String id = NS + "/late";
+            await(LATE_START.toSeconds() + " s with the server down: not listed, not Ready")
+                    .during(LATE_START).atMost(LATE_START.plusSeconds(5)).pollInterval(Duration.ofMillis(500))
+                    .until(() -> system.brokers().stream().noneMatch(b -> tools(b).contains("late_hello"))
+                            && !cluster.conditionTrue(NS, "late", "Ready"));
+            backend.start();
+            long up = System.nanoTime();
+            await("late_hello listed at both brokers").atMost(Duration.ofSeconds(30))
+                    .pollInterval(Duration.ofMillis(50))
+                    .until(() -> system.brokers().stream().allMatch(b -> tools(b).contains("late_hello")));
+            Duration toReady = Duration.ofNanos(System.nanoTime() - up);
+            // One probe interval, plus what one connect and one listing take on a busy two-core machine.
+            Duration bound = ManifoldSystem.PROBE_INTERVAL.plusMillis(1500);
+            assertTrue(toReady.compareTo(bound) <= 0, "Ready " + toReady.toMillis() + " ms after coming up; bound "
+                    + bound.toMillis() + " ms");
+            await("READY=True in status").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200))
+                    .until(() -> cluster.conditionTrue(NS, "late", "Ready"));
+            assertTrue(system.health(id).contains("\"Ready\""), system.health(id));
+
+            cluster.deleteMcpServer(NS, "late");
+            long deleted = System.nanoTime();
+            await("late_ tools gone at both brokers").atMost(Duration.ofSeconds(10))
+                    .pollInterval(Duration.ofMillis(20))
+                    .until(() -> system.brokers().stream().noneMatch(b -> tools(b).contains("late_hello")));
+            Duration toGone = Duration.ofNanos(System.nanoTime() - deleted);
+            assertTrue(toGone.compareTo(Duration.ofSeconds(1)) < 0, "tools listed " + toGone.toMillis()
+                    + " ms after the delete");
+            await("health key removed").atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(100))
+                    .until(() -> system.health(id).isEmpty());
+            // Closing its sessions (DELETE) is the last thing the backend may see; then nothing, probes included.
+            java.util.concurrent.atomic.AtomicInteger last = new java.util.concurrent.atomic.AtomicInteger(-1);
+            await("the backend's sessions closed").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(300))
+                    .until(() -> backend.requests() == last.getAndSet(backend.requests()));
+            int before = requestsOtherThanDelete(backend);
+            await("no request reaches the deleted server for three probe intervals")
+                    .during(ManifoldSystem.PROBE_INTERVAL.multipliedBy(3))
+                    .atMost(ManifoldSystem.PROBE_INTERVAL.multipliedBy(3).plusSeconds(2))
+                    .pollInterval(Duration.ofMillis(200))
+                    .until(() -> requestsOtherThanDelete(backend) == before);
+        } finally {
+            backend.close();
+        }
+    }
+
+    private static int requestsOtherThanDelete(FixtureMcpServer backend) {
+        return backend.requests() - backend.deletedSessions().size();
+    }
+
+    // ---------------------------------------------------------------- propagation
+
+    @Test
+    @Order(5)
+    void aNewServersToolsReachClientsAtBothBrokersWithinThreeSeconds() {
+        Duration took = PropagationBench.createAndAwaitAtBothBrokers(system, "propagation", "prop_",
+                sharedBackend.url());
+        assertTrue(took.compareTo(PROPAGATION_BOUND) < 0, "visible at both brokers after " + took.toMillis() + " ms");
+        for (ServiceProcess broker : system.brokers()) {
+            McpClientCli.Session session = new McpClientCli(broker.mcpUrl())
+                    .call("prop_echo", "{\"message\":\"through " + broker.name() + "\"}");
+            session.requireOk();
+            assertTrue(session.callResult().toString().contains("through " + broker.name()), session.toString());
+        }
+    }
+
+    // ---------------------------------------------------------------- seed 3 (kills processes: last)
+
+    @Test
+    @Order(6)
+    void sessionsStayOnTheirPodThroughProxyAndBrokerLossAndMoveOnlyWhenTheirPodDies() {
+        int port = ItEnvironment.freePort();
+        cluster.create("""
+                apiVersion: mcp.manifold.dev/v1alpha1
+                kind: MCPServer
+                metadata: {name: pinned, namespace: %s}
+                spec:
+                  toolPrefix: pin_
+                  workload: {image: "mcp/server-everything:latest", replicas: 3, port: %d, path: /mcp}
+                """.formatted(NS, port));
+        await("3 pods ready and the workload Ready").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250))
+                .until(() -> system.kubelet().readyPods(NS, "pinned").size() == 3
+                        && cluster.conditionTrue(NS, "pinned", "Ready")
+                        && system.brokers().stream().allMatch(b -> tools(b).contains("pin_get-env")));
+        ServiceProcess brokerA = system.brokerA();
+        ServiceProcess brokerB = system.brokerB();
+        List<RawMcpSession> sessions = new ArrayList<>();
+        Map<String, String> podOf = new LinkedHashMap<>();
+        for (int i = 0; i < 30; i++) {
+            RawMcpSession session = RawMcpSession.initialize(brokerA.mcpUrl());
+            sessions.add(session);
+            podOf.put(session.sessionId(), podServing(session, brokerA));
+        }
+        assertTrue(new TreeSet<>(podOf.values()).size() > 1, "30 sessions spread over the pods: " + podOf);
+        assertEverySessionOnItsPod(sessions, podOf, brokerA, "a second call through broker A");
+
+        ServiceProcess proxyA = system.proxyRunners().get(0);
+        proxyA.kill9();
+        proxyA.restart();
+        assertEverySessionOnItsPod(sessions, podOf, brokerA, "after proxy-runner A was killed and restarted");
+
+        brokerA.kill9();
+        try {
+            assertEverySessionOnItsPod(sessions, podOf, brokerB, "on broker B after broker A was killed");
+
+            String victim = podOf.values().stream().collect(Collectors.groupingBy(p -> p, Collectors.counting()))
+                    .entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow().getKey();
+            List<String> affected = podOf.entrySet().stream().filter(e -> e.getValue().equals(victim))
+                    .map(Map.Entry::getKey).toList();
+            double reinitializationsBefore = reinitializations();
+            system.kubelet().kill9(NS, victim);
+            Map<String, String> moved = new LinkedHashMap<>();
+            for (RawMcpSession session : sessions) {
+                String pod = podServing(session, brokerB); // fails on any client-visible error
+                if (affected.contains(session.sessionId())) {
+                    assertFalse(victim.equals(pod), "session " + session.sessionId() + " still on the dead pod");
+                    moved.put(session.sessionId(), pod);
+                } else {
+                    assertEquals(podOf.get(session.sessionId()), pod, "session " + session.sessionId()
+                            + " moved although its pod " + podOf.get(session.sessionId()) + " is alive");
+                }
+            }
+            podOf.putAll(moved);
+            assertEverySessionOnItsPod(sessions, podOf, brokerB, "after " + victim + " died");
+            assertEquals(affected.size(), (int) (reinitializations() - reinitializationsBefore),
+                    "re-initializations at the proxy-runners after " + victim + " died, for " + affected.size()
+                            + " affected sessions");
+        } finally {
+            brokerA.restart();
+        }
+    }
+
+    private static double reinitializations() {
+        return system.proxyRunners().stream().filter(ServiceProcess::isAlive)
+                .mapToDouble(p -> p.metric(REINITIALIZATIONS)).sum();
+    }
+
+    /** Calls get-env through {@code broker} in this session and returns the pod that answered. */
+    private static String podServing(RawMcpSession session, ServiceProcess broker) {
+        RawMcpSession.Reply reply = session.call(broker.mcpUrl(), "pin_get-env", "{}");
+        if (!reply.ok()) {
+            throw new AssertionError("session " + session.sessionId() + " at " + broker.name() + ": HTTP "
+                    + reply.status() + " " + reply.body());
+        }
+        Matcher pod = POD_NAME.matcher(reply.result().toString());
+        if (!pod.find()) {
+            throw new AssertionError("get-env names no POD_NAME: " + reply.body());
+        }
+        return pod.group(1);
+    }
+
+    private static void assertEverySessionOnItsPod(List<RawMcpSession> sessions, Map<String, String> podOf,
+            ServiceProcess broker, String when) {
+        for (RawMcpSession session : sessions) {
+            assertEquals(podOf.get(session.sessionId()), podServing(session, broker),
+                    when + ": session " + session.sessionId() + " changed pods");
+        }
+    }
+
     /** Every counter that must not move at steady state, per service. */
     private static Map<String, Double> writeCounters() {
         Map<String, Double> counters = new LinkedHashMap<>();
