@@ -18,10 +18,10 @@ import java.util.stream.Stream;
 
 /**
  * The whole system on one fake cluster: 1 controller, 2 brokers (A, B) and 2 proxy-runners (A, B), all in
- * Kubernetes mode against the mock API and the cluster's private Redis, plus the {@link Kubelet}. Broker A reaches
- * workloads through proxy-runner A and broker B through proxy-runner B (each stands in for the proxy-runner
- * Service). Brokers and proxy-runners resolve cluster DNS names through the cluster's hosts file. Reads what the
- * services expose (HTTP, metrics, Redis, the API); never reaches into a service.
+ * Kubernetes mode against the mock API and the cluster's private Redis, plus the {@link Kubelet}. Both brokers reach
+ * workloads through one proxy-runner Service ({@link ServiceVip}) in front of both proxy-runners, as in deploy/.
+ * Brokers and proxy-runners resolve cluster DNS names through the cluster's hosts file. Reads what the services
+ * expose (HTTP, metrics, Redis, the API); never reaches into a service.
  */
 public final class ManifoldSystem implements AutoCloseable {
 
@@ -37,14 +37,16 @@ public final class ManifoldSystem implements AutoCloseable {
     private final ServiceProcess controller;
     private final List<ServiceProcess> brokers;
     private final List<ServiceProcess> proxyRunners;
+    private final ServiceVip proxyRunnerService;
 
     private ManifoldSystem(FakeCluster cluster, Kubelet kubelet, ServiceProcess controller,
-            List<ServiceProcess> brokers, List<ServiceProcess> proxyRunners) {
+            List<ServiceProcess> brokers, List<ServiceProcess> proxyRunners, ServiceVip proxyRunnerService) {
         this.cluster = cluster;
         this.kubelet = kubelet;
         this.controller = controller;
         this.brokers = brokers;
         this.proxyRunners = proxyRunners;
+        this.proxyRunnerService = proxyRunnerService;
     }
 
     /** Starts the fake cluster and every service (in parallel), and returns once all of them are ready. */
@@ -61,21 +63,25 @@ public final class ManifoldSystem implements AutoCloseable {
                         "manifold.controller.namespace", SYSTEM_NAMESPACE,
                         "manifold.controller.redis-prefix", REDIS_PREFIX)), logDir);
         List<ServiceProcess> proxies = new ArrayList<>();
-        List<ServiceProcess> brokers = new ArrayList<>();
         for (String replica : List.of("a", "b")) {
-            ServiceProcess proxy = new ServiceProcess("proxy-runner-" + replica, ItEnvironment.proxyJar(),
+            proxies.add(new ServiceProcess("proxy-runner-" + replica, ItEnvironment.proxyJar(),
                     withDns(cluster, withCluster(cluster, Map.of(
                             "manifold.proxy.redis-prefix", REDIS_PREFIX,
-                            "manifold.proxy.config-map-namespace", SYSTEM_NAMESPACE))), logDir);
-            proxies.add(proxy);
+                            "manifold.proxy.config-map-namespace", SYSTEM_NAMESPACE))), logDir));
+        }
+        ServiceVip proxyRunnerService = new ServiceVip("proxy-runner", proxies.stream().map(ServiceProcess::port)
+                .toList());
+        List<ServiceProcess> brokers = new ArrayList<>();
+        for (String replica : List.of("a", "b")) {
             brokers.add(new ServiceProcess("broker-" + replica, ItEnvironment.brokerJar(),
                     withDns(cluster, withCluster(cluster, Map.of(
                             "manifold.broker.redis-prefix", REDIS_PREFIX,
                             "manifold.broker.config-map-namespace", SYSTEM_NAMESPACE,
-                            "manifold.broker.proxy-runner-url", proxy.baseUrl(),
+                            "manifold.broker.proxy-runner-url", proxyRunnerService.baseUrl(),
                             "manifold.broker.probe-interval", PROBE_INTERVAL.toSeconds() + "s"))), logDir));
         }
-        ManifoldSystem system = new ManifoldSystem(cluster, kubelet, controller, brokers, proxies);
+        ManifoldSystem system = new ManifoldSystem(cluster, kubelet, controller, brokers, proxies,
+                proxyRunnerService);
         try {
             List<ServiceProcess> all = system.services();
             all.forEach(ServiceProcess::launch);
@@ -214,6 +220,28 @@ public final class ManifoldSystem implements AutoCloseable {
     }
 
     /**
+     * The proxy-runners' session records ({@code <prefix>:proxy:session:<sid>}): session id → the pod it is pinned
+     * to. They are the proxy-runners' published state; every replica reads the same.
+     */
+    public Map<String, String> proxySessionPods() {
+        String keyPrefix = REDIS_PREFIX + ":proxy:session:";
+        List<String> keys = cluster.redis().cli("--scan", "--pattern", keyPrefix + "*").lines()
+                .filter(k -> k.startsWith(keyPrefix)).toList();
+        Map<String, String> pods = new java.util.TreeMap<>();
+        for (String key : keys) {
+            String json = cluster.redis().cli("GET", key);
+            try {
+                if (!json.isBlank()) {
+                    pods.put(key.substring(keyPrefix.length()), JSON.readTree(json).path("pod").asText());
+                }
+            } catch (IOException e) {
+                throw new AssertionError("not a session record in " + key + ": " + json, e);
+            }
+        }
+        return pods;
+    }
+
+    /**
      * Deletes every MCPServer and waits until the system is empty again: an empty config published, applied by every
      * live broker, no tool listed, no workload pod running.
      */
@@ -229,6 +257,7 @@ public final class ManifoldSystem implements AutoCloseable {
     @Override
     public void close() {
         services().parallelStream().forEach(ServiceProcess::close);
+        proxyRunnerService.close();
         kubelet.close();
         cluster.close();
     }
