@@ -69,8 +69,9 @@ public final class ManifoldSystem implements AutoCloseable {
                             "manifold.proxy.redis-prefix", REDIS_PREFIX,
                             "manifold.proxy.config-map-namespace", SYSTEM_NAMESPACE))), logDir));
         }
+        // The readiness the proxy-runner Deployment probes (deploy/, architecture decision 22).
         ServiceVip proxyRunnerService = new ServiceVip("proxy-runner", proxies.stream().map(ServiceProcess::port)
-                .toList());
+                .toList(), "/q/health/group/serving");
         List<ServiceProcess> brokers = new ArrayList<>();
         for (String replica : List.of("a", "b")) {
             brokers.add(new ServiceProcess("broker-" + replica, ItEnvironment.brokerJar(),
