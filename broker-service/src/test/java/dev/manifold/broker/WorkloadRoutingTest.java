@@ -70,6 +70,7 @@ class WorkloadRoutingTest {
     void cleanUp() {
         publish();
         WorkloadBackends.podsReady = true;
+        WorkloadBackends.routed = true;
         List<String> keys = new ArrayList<>();
         redis.key().scan(new io.quarkus.redis.datasource.keys.KeyScanArgs().match(WorkloadBackends.prefix + ":*"))
                 .toIterable().forEach(keys::add);
@@ -124,6 +125,29 @@ class WorkloadRoutingTest {
                 .until(() -> "Ready".equals(health().path("state").asText()));
         long readyMs = (System.nanoTime() - podsCameUp) / 1_000_000;
         assertTrue(readyMs <= 1000 + 1500, "Ready " + readyMs + " ms after a pod became ready (probe interval 1 s)");
+        assertTrue(McpClient.initialize().toolNames().contains("wl_echo"));
+    }
+
+    @Test
+    void aWorkloadTheProxyRunnerDoesNotRouteYetIsRetriedNotQuarantined() throws Exception {
+        // The proxy-runner applies the published config at its own pace: right after a change it may answer 404.
+        WorkloadBackends.routed = false;
+        publish(workloadEntry());
+        Set<String> states = ConcurrentHashMap.newKeySet();
+        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50)).until(() -> {
+            states.add(health().path("state").asText());
+            return "Unhealthy".equals(health().path("state").asText());
+        });
+        assertTrue(health().path("message").asText().contains("No MCP server is routed"), health().toString());
+        await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(100)).until(() -> {
+            states.add(health().path("state").asText());
+            return "Unhealthy".equals(health().path("state").asText());
+        });
+        assertFalse(states.contains("Quarantined"), states.toString());
+
+        WorkloadBackends.routed = true;
+        await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(50))
+                .until(() -> "Ready".equals(health().path("state").asText()));
         assertTrue(McpClient.initialize().toolNames().contains("wl_echo"));
     }
 }

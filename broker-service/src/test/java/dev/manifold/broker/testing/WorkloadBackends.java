@@ -25,6 +25,8 @@ public class WorkloadBackends implements QuarkusTestResourceLifecycleManager {
     public static volatile FixtureMcpServer pod;
     public static volatile String prefix;
     public static volatile boolean podsReady = true;
+    /** False: answers as a proxy-runner that has not applied the config with this workload yet (404, no route). */
+    public static volatile boolean routed = true;
     /** "METHOD path" of every request the stand-in received. */
     public static final List<String> seen = new CopyOnWriteArrayList<>();
     private Vertx vertx;
@@ -41,6 +43,12 @@ public class WorkloadBackends implements QuarkusTestResourceLifecycleManager {
             if (!ROUTE.equals(req.path())) {
                 req.response().setStatusCode(404).putHeader("Content-Type", "application/json")
                         .end("{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32001,\"message\":\"No route\"}}");
+                return;
+            }
+            if (!routed) {
+                req.response().setStatusCode(404).putHeader("Content-Type", "application/json")
+                        .end("{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32600,\"message\":"
+                                + "\"No MCP server is routed at " + ROUTE + "\"}}");
                 return;
             }
             if (!podsReady) {
