@@ -309,6 +309,7 @@ class SystemIT {
             Duration toReady = Duration.ofNanos(System.nanoTime() - up);
             // One probe interval, plus what one connect and one listing take on a busy two-core machine.
             Duration bound = ManifoldSystem.PROBE_INTERVAL.plusMillis(1500);
+            System.out.printf("seed 4: listed at both brokers %d ms after the server came up%n", toReady.toMillis());
             assertTrue(toReady.compareTo(bound) <= 0, "Ready " + toReady.toMillis() + " ms after coming up; bound "
                     + bound.toMillis() + " ms");
             await("READY=True in status").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200))
@@ -321,6 +322,7 @@ class SystemIT {
                     .pollInterval(Duration.ofMillis(20))
                     .until(() -> system.brokers().stream().noneMatch(b -> tools(b).contains("late_hello")));
             Duration toGone = Duration.ofNanos(System.nanoTime() - deleted);
+            System.out.printf("seed 5: tools gone at both brokers %d ms after the delete%n", toGone.toMillis());
             assertTrue(toGone.compareTo(Duration.ofSeconds(1)) < 0, "tools listed " + toGone.toMillis()
                     + " ms after the delete");
             await("health key removed").atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(100))
@@ -351,6 +353,7 @@ class SystemIT {
     void aNewServersToolsReachClientsAtBothBrokersWithinThreeSeconds() {
         Duration took = PropagationBench.createAndAwaitAtBothBrokers(system, "propagation", "prop_",
                 sharedBackend.url());
+        System.out.printf("propagation: listed at both brokers %d ms after the create%n", took.toMillis());
         assertTrue(took.compareTo(PROPAGATION_BOUND) < 0, "visible at both brokers after " + took.toMillis() + " ms");
         for (ServiceProcess broker : system.brokers()) {
             McpClientCli.Session session = new McpClientCli(broker.mcpUrl())
