@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
@@ -36,20 +37,43 @@ public final class ToolCatalog {
     public record Dropped(String serverId, String originalName, String reason) {
     }
 
+    /** Length of a route hash and of the fingerprint, in bytes (SHA-256). */
+    static final int HASH_BYTES = 32;
+
     private final NavigableMap<String, ToolRoute> byName;
     private final List<Dropped> dropped;
     private final String fingerprint;
 
-    private ToolCatalog(NavigableMap<String, ToolRoute> byName, List<Dropped> dropped) {
+    private ToolCatalog(NavigableMap<String, ToolRoute> byName, List<Dropped> dropped, String fingerprint) {
         this.byName = Collections.unmodifiableNavigableMap(byName);
         this.dropped = List.copyOf(dropped);
-        List<Object> content = new ArrayList<>();
-        byName.values().forEach(route -> content.add(List.of(route.serverId(), route.originalName(), route.definition())));
-        this.fingerprint = CanonicalJson.hash(content);
+        this.fingerprint = fingerprint;
+    }
+
+    /** A catalog whose routes, drops and fingerprint were kept up to date incrementally ({@link ToolIndex}). */
+    static ToolCatalog of(NavigableMap<String, ToolRoute> byName, List<Dropped> dropped, String fingerprint) {
+        return new ToolCatalog(byName, dropped, fingerprint);
     }
 
     public static ToolCatalog empty() {
-        return new ToolCatalog(new TreeMap<>(), List.of());
+        return new ToolCatalog(new TreeMap<>(), List.of(), hex(new byte[HASH_BYTES]));
+    }
+
+    /** SHA-256 of what a client sees of one route and where it goes: server id, original name, definition. */
+    static byte[] routeHash(ToolRoute route) {
+        String hash = CanonicalJson.hash(List.of(route.serverId(), route.originalName(), route.definition()));
+        return HexFormat.of().parseHex(hash.substring("sha256:".length()));
+    }
+
+    /** Adds or removes (the same operation) one route hash to a fingerprint. */
+    static void xor(byte[] fingerprint, byte[] routeHash) {
+        for (int i = 0; i < HASH_BYTES; i++) {
+            fingerprint[i] ^= routeHash[i];
+        }
+    }
+
+    static String hex(byte[] fingerprint) {
+        return HexFormat.of().formatHex(fingerprint);
     }
 
     /**
@@ -105,7 +129,11 @@ public final class ToolCatalog {
                 byName.put(exposed, new ToolRoute(exposed, entry.id(), original, definition));
             }
         }
-        return new ToolCatalog(byName, dropped);
+        // The fingerprint is the XOR of the route hashes: a set's, independent of order, so it can be kept up to
+        // date one route at a time. Exposed names are unique, so no two equal hashes cancel out.
+        byte[] fingerprint = new byte[HASH_BYTES];
+        byName.values().forEach(route -> xor(fingerprint, routeHash(route)));
+        return new ToolCatalog(byName, dropped, hex(fingerprint));
     }
 
     /**
