@@ -133,10 +133,19 @@ public final class NativeImageGuards {
      * instance lands in the image heap and native-image refuses it (or every process shares its seed).
      */
     public static void assertNoStaticRandom(Class<?> anchor) {
+        assertNoStaticRandom(anchor, Set.of());
+    }
+
+    /**
+     * As {@link #assertNoStaticRandom(Class)}, tolerating the named fields ({@code com.example.Owner.FIELD}) while
+     * their fix is under way elsewhere. A tolerated field that is gone (fixed) costs nothing; remove its entry then.
+     */
+    public static void assertNoStaticRandom(Class<?> anchor, Set<String> fixPending) {
         List<String> offenders = new ArrayList<>();
         for (Class<?> c : mainClasses(anchor)) {
             for (Field f : c.getDeclaredFields()) {
-                if (Modifier.isStatic(f.getModifiers()) && mentionsRandom(f.getGenericType())) {
+                if (Modifier.isStatic(f.getModifiers()) && mentionsRandom(f.getGenericType())
+                        && !fixPending.contains(c.getName() + "." + f.getName())) {
                     offenders.add(c.getName() + "." + f.getName() + " (" + f.getGenericType().getTypeName() + ")");
                 }
             }
@@ -253,8 +262,8 @@ public final class NativeImageGuards {
         List<String> needed = caffeineGeneratedClasses(cacheAsMap);
         Set<String> registered = registeredBy(owner);
         List<String> missing = needed.stream().filter(n -> !registered.contains(n)).toList();
-        assertEquals(List.of(), missing, "a Caffeine cache of " + owner.getName() + " loads these generated classes "
-                + "by name; add them to the @RegisterForReflection(classNames = ...) on " + owner.getSimpleName()
+        assertEquals(List.of(), missing, "Caffeine loads these generated classes by name for this cache's options; "
+                + "add them to the @RegisterForReflection(classNames = ...) on " + owner.getName()
                 + " (it names " + registered + ")");
     }
 
