@@ -53,6 +53,11 @@ class NativeGuardsTest {
     }
 
     @Test
+    void everyTypeTokenIsRegisteredForReflection() {
+        NativeImageGuards.assertTypeTokensRegistered(BrokerConfig.class);
+    }
+
+    @Test
     void everyTypeJacksonBindsIsRegisteredForReflection() {
         NativeImageGuards.assertJacksonTypesRegistered(BrokerConfig.class, NOT_JACKSON_BOUND);
     }

@@ -22,6 +22,11 @@ class NativeGuardsTest {
     }
 
     @Test
+    void everyTypeTokenIsRegisteredForReflection() {
+        NativeImageGuards.assertTypeTokensRegistered(MCPServer.class);
+    }
+
+    @Test
     void everyTypeJacksonBindsIsRegisteredForReflection() {
         NativeImageGuards.assertJacksonTypesRegistered(MCPServer.class, NOT_JACKSON_BOUND);
     }

@@ -29,6 +29,11 @@ class NativeGuardsTest {
     }
 
     @Test
+    void everyTypeTokenIsRegisteredForReflection() {
+        NativeImageGuards.assertTypeTokensRegistered(ProxyConfig.class);
+    }
+
+    @Test
     void everyTypeJacksonBindsIsRegisteredForReflection() {
         NativeImageGuards.assertJacksonTypesRegistered(ProxyConfig.class, NOT_JACKSON_BOUND);
     }

@@ -228,6 +228,28 @@ public final class NativeImageGuards {
         }
     }
 
+    // ---------------------------------------------------------------- type tokens
+
+    /**
+     * Every type token of the module (a subclass of CDI's {@code TypeLiteral}, as SmallRye Fault Tolerance's
+     * {@code TypedGuard.create} takes, or of Jackson's {@code TypeReference}) is registered: the token is read
+     * through {@code getGenericSuperclass()}. Anonymous tokens can't be named in a registration, so they fail too.
+     */
+    public static void assertTypeTokensRegistered(Class<?> anchor) {
+        Set<String> registered = registeredInModule(anchor);
+        List<String> missing = new ArrayList<>();
+        for (Class<?> c : mainClasses(anchor)) {
+            Class<?> parent = c.getSuperclass();
+            if (parent != null && (parent.getName().equals("jakarta.enterprise.util.TypeLiteral")
+                    || parent.getName().equals("com.fasterxml.jackson.core.type.TypeReference"))
+                    && !registered.contains(c.getName())) {
+                missing.add(c.getName());
+            }
+        }
+        assertEquals(List.of(), missing, "type tokens are read by reflection: make each a named class with "
+                + "@RegisterForReflection");
+    }
+
     // ---------------------------------------------------------------- Caffeine
 
     /**
