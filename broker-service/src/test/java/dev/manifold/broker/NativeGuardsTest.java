@@ -26,6 +26,8 @@ class NativeGuardsTest {
             entry("dev.manifold.broker.aggregate.FeatureCatalog$Hidden", "catalog bookkeeping"),
             entry("dev.manifold.broker.aggregate.FeatureCatalog$Route", "catalog entry; its definition is a tree"),
             entry("dev.manifold.broker.aggregate.FeatureCatalog$Source", "catalog input"),
+            entry("dev.manifold.broker.aggregate.ToolIndex$Candidate", "incremental catalog bookkeeping"),
+            entry("dev.manifold.broker.aggregate.ToolIndex$Contribution", "incremental catalog bookkeeping"),
             entry("dev.manifold.broker.aggregate.FeatureCatalog$Target", "catalog lookup result"),
             entry("dev.manifold.broker.aggregate.FeatureCatalog$TemplateMatcher", "a compiled pattern"),
             entry("dev.manifold.broker.aggregate.ToolCatalog$Dropped", "logged and counted, never serialized"),
