@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 
-const ORDER = ['direct', 'broker', 'mcp-hub'];
+const ORDER = ['direct', 'broker', 'broker-sdk', 'mcp-hub'];
 const runs = { ceiling: {}, half: {}, kuadrant: {} };
 for (const f of process.argv.slice(2)) {
   const m = /^fast-(ceiling|half|kuadrant)-(.+)\.json$/.exec(basename(f));
@@ -89,6 +89,10 @@ const goals = [];
 const ceilingRatio = ratio(c.broker?.rps, c['mcp-hub']?.rps);
 goals.push(['broker ceiling >= 5x mcp-hub ceiling', ceilingRatio == null ? '-' : `${fmt(ceilingRatio)}x`,
   ceilingRatio == null ? 'not measured' : ceilingRatio >= 5 ? 'met' : 'NOT met']);
+const sdkRatio = ratio(c['broker-sdk']?.rps, c['mcp-hub']?.rps);
+if (sdkRatio != null) {
+  goals.push(['  same, both driven by the SDK client', `${fmt(sdkRatio)}x`, sdkRatio >= 5 ? 'met' : 'NOT met']);
+}
 const addedP50 = diff(h.broker?.latencyMs?.p50, h.direct?.latencyMs?.p50);
 goals.push(['broker added p50 <= 1 ms at half its ceiling', addedP50 == null ? '-' : `${fmt(addedP50, 3)} ms`,
   addedP50 == null ? 'not measured' : addedP50 <= 1 ? 'met' : 'NOT met']);

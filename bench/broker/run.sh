@@ -16,7 +16,7 @@
 # Everything binds to 127.0.0.1 on free ports, runs for a bounded time, and is stopped on exit.
 #
 # Environment (optional): BACKEND="everything fast" SESSIONS=8 DURATION_S=15 WARMUP_S=5 ROUNDS=1
-#   CEILING_SESSIONS=32 FAST_DURATION_S=10 FAST_WARMUP_S=5 KUADRANT_SESSIONS=10
+#   CEILING_SESSIONS=32 FAST_DURATION_S=10 FAST_WARMUP_S=5 KUADRANT_SESSIONS=10 PREWARM_S=15
 #   RUN_DIR=bench/broker/target JAVA=java NODE=node BROKER_JAR=...
 #   TARGETS="direct broker mcp-hub" (a subset runs only those paths)
 set -euo pipefail
@@ -31,6 +31,7 @@ CEILING_SESSIONS=${CEILING_SESSIONS:-32}
 FAST_DURATION_S=${FAST_DURATION_S:-10}
 FAST_WARMUP_S=${FAST_WARMUP_S:-5}
 KUADRANT_SESSIONS=${KUADRANT_SESSIONS:-10}
+PREWARM_S=${PREWARM_S:-15}
 TARGETS=${TARGETS:-direct broker mcp-hub}
 RUN_DIR=${RUN_DIR:-$ROOT/bench/broker/target}
 JAVA=${JAVA:-java}
@@ -163,12 +164,27 @@ for kind in $BACKEND; do
   # --- fast backend: ceilings, then half-load latency, then the Kuadrant-style figure -----------------------------
   # direct and broker are driven by the raw client (the SDK's client-side CPU would be the ceiling); mcp-hub's
   # unified endpoint only speaks legacy HTTP+SSE, which only the SDK client does.
+  # The JVM's JIT needs far more calls than a per-row warm-up gives (a cold broker measured ~4x its warm CPU per
+  # call): each front gets one unmeasured PREWARM_S run at full load first.
+  for target in $TARGETS; do
+    client=raw; [[ $target == mcp-hub ]] && client=sdk
+    [[ $target == direct ]] && continue
+    say "fast, pre-warm, $target: ${PREWARM_S}s at $CEILING_SESSIONS sessions, not measured"
+    load "$RUN_DIR/fast-prewarm-$target.json.ignored" fast "$target" --client "$client" \
+      --sessions "$CEILING_SESSIONS" --warmup-s 0 --duration-s "$PREWARM_S"
+  done
   for target in $TARGETS; do
     client=raw; [[ $target == mcp-hub ]] && client=sdk
     say "fast, ceiling, $target: $CEILING_SESSIONS sessions closed loop ($client client), ${FAST_WARMUP_S}s + ${FAST_DURATION_S}s"
     load "$RUN_DIR/fast-ceiling-$target.json" fast "$target" --client "$client" \
       --sessions "$CEILING_SESSIONS" --warmup-s "$FAST_WARMUP_S" --duration-s "$FAST_DURATION_S"
   done
+  if has_target broker && has_target mcp-hub; then
+    # mcp-hub can only be driven by the SDK client: the broker once more with that same client, like for like.
+    say "fast, ceiling, broker with the SDK client: $CEILING_SESSIONS sessions closed loop, ${FAST_WARMUP_S}s + ${FAST_DURATION_S}s"
+    load "$RUN_DIR/fast-ceiling-broker-sdk.json" fast broker --label broker-sdk --client sdk \
+      --sessions "$CEILING_SESSIONS" --warmup-s "$FAST_WARMUP_S" --duration-s "$FAST_DURATION_S"
+  fi
   fast_results=("$RUN_DIR"/fast-ceiling-*.json)
   if has_target broker; then
     half=$("$NODE" -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));process.stdout.write(String(r.rps?Math.max(1,Math.round(r.rps/2)):0))' "$RUN_DIR/fast-ceiling-broker.json")
