@@ -102,19 +102,9 @@ public final class ToolCatalog {
                 continue;
             }
             ServerEntry entry = source.entry();
-            List<ObjectNode> tools = new ArrayList<>(source.tools());
-            tools.sort(Comparator.comparing(tool -> tool.path("name").asText()));
-            for (ObjectNode tool : tools) {
+            for (ObjectNode tool : claimOrder(source)) {
                 String original = tool.path("name").asText();
-                if (!entry.effectiveFilter().allows(original)) {
-                    continue;
-                }
-                boolean prefixed = switch (mode) {
-                    case ALWAYS -> true;
-                    case NEVER -> false;
-                    case CONDITIONAL -> owners.getOrDefault(original, 0) > 1;
-                };
-                String exposed = sanitize(prefixed ? entry.toolPrefix() + original : original);
+                String exposed = exposedName(mode, entry, original, owners.getOrDefault(original, 0) > 1);
                 if (exposed == null) {
                     dropped.add(new Dropped(entry.id(), original, "invalid_name"));
                     continue;
@@ -124,9 +114,7 @@ public final class ToolCatalog {
                     dropped.add(new Dropped(entry.id(), original, "collision with " + winner.serverId() + "/" + winner.originalName()));
                     continue;
                 }
-                ObjectNode definition = tool.deepCopy();
-                definition.put("name", exposed);
-                byName.put(exposed, new ToolRoute(exposed, entry.id(), original, definition));
+                byName.put(exposed, route(entry, tool, exposed));
             }
         }
         // The fingerprint is the XOR of the route hashes: a set's, independent of order, so it can be kept up to
@@ -134,6 +122,38 @@ public final class ToolCatalog {
         byte[] fingerprint = new byte[HASH_BYTES];
         byName.values().forEach(route -> xor(fingerprint, routeHash(route)));
         return new ToolCatalog(byName, dropped, hex(fingerprint));
+    }
+
+    /** A serving backend's tools in the order they claim names: those its filter allows, by original name. */
+    static List<ObjectNode> claimOrder(Source source) {
+        List<ObjectNode> tools = new ArrayList<>(source.tools().size());
+        for (ObjectNode tool : source.tools()) {
+            if (source.entry().effectiveFilter().allows(tool.path("name").asText())) {
+                tools.add(tool);
+            }
+        }
+        tools.sort(Comparator.comparing(tool -> tool.path("name").asText()));
+        return tools;
+    }
+
+    /**
+     * The name clients see for a tool: prefixed always, never, or (conditional) when another backend offers the same
+     * name ({@code shared}); made valid by {@link #sanitize}. {@code null} when no valid name can be made.
+     */
+    static String exposedName(PrefixMode mode, ServerEntry entry, String original, boolean shared) {
+        boolean prefixed = switch (mode) {
+            case ALWAYS -> true;
+            case NEVER -> false;
+            case CONDITIONAL -> shared;
+        };
+        return sanitize(prefixed ? entry.toolPrefix() + original : original);
+    }
+
+    /** The route of a tool exposed as {@code exposed}: a copy of its definition with only the name replaced. */
+    static ToolRoute route(ServerEntry entry, ObjectNode tool, String exposed) {
+        ObjectNode definition = tool.deepCopy();
+        definition.put("name", exposed);
+        return new ToolRoute(exposed, entry.id(), tool.path("name").asText(), definition);
     }
 
     /**

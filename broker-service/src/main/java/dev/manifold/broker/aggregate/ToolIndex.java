@@ -201,26 +201,14 @@ final class ToolIndex {
         List<Candidate> candidates = new ArrayList<>();
         List<ToolCatalog.Dropped> invalid = new ArrayList<>();
         if (source.serving()) {
-            List<ObjectNode> tools = new ArrayList<>(source.tools());
-            tools.sort(Comparator.comparing(tool -> tool.path("name").asText()));
-            for (ObjectNode tool : tools) {
+            for (ObjectNode tool : ToolCatalog.claimOrder(source)) {
                 String original = tool.path("name").asText();
-                if (!entry.effectiveFilter().allows(original)) {
-                    continue;
-                }
-                boolean prefixed = switch (mode) {
-                    case ALWAYS -> true;
-                    case NEVER -> false;
-                    case CONDITIONAL -> holders.getOrDefault(original, Set.of()).size() > 1;
-                };
-                String exposed = ToolCatalog.sanitize(prefixed ? entry.toolPrefix() + original : original);
+                String exposed = ToolCatalog.exposedName(mode, entry, original, holders.getOrDefault(original, Set.of()).size() > 1);
                 if (exposed == null) {
                     invalid.add(new ToolCatalog.Dropped(entry.id(), original, "invalid_name"));
                     continue;
                 }
-                ObjectNode definition = tool.deepCopy();
-                definition.put("name", exposed);
-                ToolRoute route = new ToolRoute(exposed, entry.id(), original, definition);
+                ToolRoute route = ToolCatalog.route(entry, tool, exposed);
                 candidates.add(new Candidate(entry.id(), candidates.size(), route, ToolCatalog.routeHash(route)));
             }
         }
