@@ -18,7 +18,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
 /**
- * Keeps the current {@link ToolCatalog}: rebuilt whenever the config or a backend's tools or health change.
+ * Keeps the current {@link ToolCatalog}: brought up to date (incrementally, by {@link ToolIndex}) whenever the
+ * config or a backend's tools or health change.
  * Listeners hear only real changes (a different fingerprint), never a rebuild that changed nothing.
  */
 @ApplicationScoped
@@ -30,6 +31,8 @@ public class Aggregator {
     private final List<Consumer<String>> listeners = new CopyOnWriteArrayList<>();
     /** Drops already logged and counted (ToolCatalog.Dropped, FeatureCatalog.Hidden): each is reported once while it lasts. */
     private final Set<Object> reported = new HashSet<>();
+    /** Incremental: a backend event costs in proportion to that backend's tools, not to all tools. */
+    private final ToolIndex tools = new ToolIndex();
     private volatile ToolCatalog catalog = ToolCatalog.empty();
     private volatile FeatureCatalog features = FeatureCatalog.empty();
     private volatile PrefixMode mode = PrefixMode.ALWAYS;
@@ -74,7 +77,7 @@ public class Aggregator {
                 .filter(b -> b.entry().isEnabled())
                 .map(b -> new ToolCatalog.Source(b.entry(), b.tools(), b.state() == BackendState.READY))
                 .toList();
-        ToolCatalog next = ToolCatalog.build(mode, sources);
+        ToolCatalog next = tools.update(mode, sources);
         Set<Object> current = new HashSet<>(next.dropped());
         for (ToolCatalog.Dropped drop : next.dropped()) {
             if (reported.add(drop)) {

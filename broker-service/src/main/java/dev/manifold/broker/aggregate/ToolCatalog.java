@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
@@ -36,20 +37,43 @@ public final class ToolCatalog {
     public record Dropped(String serverId, String originalName, String reason) {
     }
 
+    /** Length of a route hash and of the fingerprint, in bytes (SHA-256). */
+    static final int HASH_BYTES = 32;
+
     private final NavigableMap<String, ToolRoute> byName;
     private final List<Dropped> dropped;
     private final String fingerprint;
 
-    private ToolCatalog(NavigableMap<String, ToolRoute> byName, List<Dropped> dropped) {
+    private ToolCatalog(NavigableMap<String, ToolRoute> byName, List<Dropped> dropped, String fingerprint) {
         this.byName = Collections.unmodifiableNavigableMap(byName);
         this.dropped = List.copyOf(dropped);
-        List<Object> content = new ArrayList<>();
-        byName.values().forEach(route -> content.add(List.of(route.serverId(), route.originalName(), route.definition())));
-        this.fingerprint = CanonicalJson.hash(content);
+        this.fingerprint = fingerprint;
+    }
+
+    /** A catalog whose routes, drops and fingerprint were kept up to date incrementally ({@link ToolIndex}). */
+    static ToolCatalog of(NavigableMap<String, ToolRoute> byName, List<Dropped> dropped, String fingerprint) {
+        return new ToolCatalog(byName, dropped, fingerprint);
     }
 
     public static ToolCatalog empty() {
-        return new ToolCatalog(new TreeMap<>(), List.of());
+        return new ToolCatalog(new TreeMap<>(), List.of(), hex(new byte[HASH_BYTES]));
+    }
+
+    /** SHA-256 of what a client sees of one route and where it goes: server id, original name, definition. */
+    static byte[] routeHash(ToolRoute route) {
+        String hash = CanonicalJson.hash(List.of(route.serverId(), route.originalName(), route.definition()));
+        return HexFormat.of().parseHex(hash.substring("sha256:".length()));
+    }
+
+    /** Adds or removes (the same operation) one route hash to a fingerprint. */
+    static void xor(byte[] fingerprint, byte[] routeHash) {
+        for (int i = 0; i < HASH_BYTES; i++) {
+            fingerprint[i] ^= routeHash[i];
+        }
+    }
+
+    static String hex(byte[] fingerprint) {
+        return HexFormat.of().formatHex(fingerprint);
     }
 
     /**
@@ -78,19 +102,9 @@ public final class ToolCatalog {
                 continue;
             }
             ServerEntry entry = source.entry();
-            List<ObjectNode> tools = new ArrayList<>(source.tools());
-            tools.sort(Comparator.comparing(tool -> tool.path("name").asText()));
-            for (ObjectNode tool : tools) {
+            for (ObjectNode tool : claimOrder(source)) {
                 String original = tool.path("name").asText();
-                if (!entry.effectiveFilter().allows(original)) {
-                    continue;
-                }
-                boolean prefixed = switch (mode) {
-                    case ALWAYS -> true;
-                    case NEVER -> false;
-                    case CONDITIONAL -> owners.getOrDefault(original, 0) > 1;
-                };
-                String exposed = sanitize(prefixed ? entry.toolPrefix() + original : original);
+                String exposed = exposedName(mode, entry, original, owners.getOrDefault(original, 0) > 1);
                 if (exposed == null) {
                     dropped.add(new Dropped(entry.id(), original, "invalid_name"));
                     continue;
@@ -100,12 +114,46 @@ public final class ToolCatalog {
                     dropped.add(new Dropped(entry.id(), original, "collision with " + winner.serverId() + "/" + winner.originalName()));
                     continue;
                 }
-                ObjectNode definition = tool.deepCopy();
-                definition.put("name", exposed);
-                byName.put(exposed, new ToolRoute(exposed, entry.id(), original, definition));
+                byName.put(exposed, route(entry, tool, exposed));
             }
         }
-        return new ToolCatalog(byName, dropped);
+        // The fingerprint is the XOR of the route hashes: a set's, independent of order, so it can be kept up to
+        // date one route at a time. Exposed names are unique, so no two equal hashes cancel out.
+        byte[] fingerprint = new byte[HASH_BYTES];
+        byName.values().forEach(route -> xor(fingerprint, routeHash(route)));
+        return new ToolCatalog(byName, dropped, hex(fingerprint));
+    }
+
+    /** A serving backend's tools in the order they claim names: those its filter allows, by original name. */
+    static List<ObjectNode> claimOrder(Source source) {
+        List<ObjectNode> tools = new ArrayList<>(source.tools().size());
+        for (ObjectNode tool : source.tools()) {
+            if (source.entry().effectiveFilter().allows(tool.path("name").asText())) {
+                tools.add(tool);
+            }
+        }
+        tools.sort(Comparator.comparing(tool -> tool.path("name").asText()));
+        return tools;
+    }
+
+    /**
+     * The name clients see for a tool: prefixed always, never, or (conditional) when another backend offers the same
+     * name ({@code shared}); made valid by {@link #sanitize}. {@code null} when no valid name can be made.
+     */
+    static String exposedName(PrefixMode mode, ServerEntry entry, String original, boolean shared) {
+        boolean prefixed = switch (mode) {
+            case ALWAYS -> true;
+            case NEVER -> false;
+            case CONDITIONAL -> shared;
+        };
+        return sanitize(prefixed ? entry.toolPrefix() + original : original);
+    }
+
+    /** The route of a tool exposed as {@code exposed}: a copy of its definition with only the name replaced. */
+    static ToolRoute route(ServerEntry entry, ObjectNode tool, String exposed) {
+        ObjectNode definition = tool.deepCopy();
+        definition.put("name", exposed);
+        return new ToolRoute(exposed, entry.id(), tool.path("name").asText(), definition);
     }
 
     /**

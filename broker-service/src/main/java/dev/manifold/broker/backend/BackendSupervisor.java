@@ -10,6 +10,7 @@ import dev.manifold.contracts.ServerEntry;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.annotations.RegisterForReflection;
 import io.smallrye.faulttolerance.api.TypedGuard;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Vertx;
@@ -171,6 +172,14 @@ public class BackendSupervisor {
     }
 
     /**
+     * The guarded type. TypeLiteral reads its type argument by reflection (the generic superclass), so it is a named
+     * class registered for the native image; an anonymous subclass could not be named in a registration.
+     */
+    @RegisterForReflection
+    static final class UniOfVoid extends TypeLiteral<Uni<Void>> {
+    }
+
+    /**
      * Retries transient connect failures forever with capped exponential backoff and jitter. Every failed attempt
      * marks the backend unhealthy before the next one. The time-box of each attempt is not here but in {@link
      * #connect}, with Mutiny: a Fault Tolerance timeout fails the attempt without cancelling it, which would leave
@@ -180,8 +189,7 @@ public class BackendSupervisor {
         long initial = Math.max(1, config.backoffInitial().toMillis());
         // Never wait longer than a probe interval: a backend that comes back is Ready within one interval.
         long max = Math.max(initial, Math.min(config.backoffMax().toMillis(), config.probeInterval().toMillis()));
-        return TypedGuard.create(new TypeLiteral<Uni<Void>>() {
-                })
+        return TypedGuard.create(new UniOfVoid())
                 .withDescription("backend-connect") // a metric label: never per server
                 .withRetry()
                 .maxRetries(-1)

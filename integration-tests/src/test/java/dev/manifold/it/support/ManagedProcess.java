@@ -68,6 +68,11 @@ public final class ManagedProcess implements AutoCloseable {
         return log;
     }
 
+    /** The operating-system process id (for /proc readings in benchmarks). */
+    public long pid() {
+        return process.pid();
+    }
+
     public boolean isAlive() {
         return process.isAlive();
     }

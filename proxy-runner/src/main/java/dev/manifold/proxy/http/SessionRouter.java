@@ -72,6 +72,7 @@ public class SessionRouter {
     private final RouteTable routes;
     private final Sessions sessions;
     private final PodPicker picker;
+    private final SessionIds ids;
     private final ProxyMetrics metrics;
     private final Vertx vertx;
     private final long maxBody;
@@ -80,12 +81,13 @@ public class SessionRouter {
     /** The requests to the pods (one HTTP client per event loop). */
     private PodClient podClient;
 
-    public SessionRouter(ProxyConfig config, RouteTable routes, Sessions sessions, PodPicker picker,
+    public SessionRouter(ProxyConfig config, RouteTable routes, Sessions sessions, PodPicker picker, SessionIds ids,
                          ProxyMetrics metrics, Vertx vertx) {
         this.config = config;
         this.routes = routes;
         this.sessions = sessions;
         this.picker = picker;
+        this.ids = ids;
         this.metrics = metrics;
         this.vertx = vertx;
         this.maxBody = config.maxBodySize().asLongValue();
@@ -325,7 +327,7 @@ public class SessionRouter {
         resp.pause();
         JsonObject params = message.getJsonObject("params");
         String protocol = params == null ? null : params.getString("protocolVersion");
-        SessionRecord record = new SessionRecord(SessionIds.mint(), route.serverId(), answer.pod.name(),
+        SessionRecord record = new SessionRecord(ids.mint(), route.serverId(), answer.pod.name(),
                 answer.pod.url().toString(), backendSid, body.toString(StandardCharsets.UTF_8), protocol,
                 SessionRecord.ANONYMOUS, System.currentTimeMillis());
         onContext(sessions.create(record)).onComplete(ar -> {

@@ -3,6 +3,7 @@ package dev.manifold.proxy.session;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.manifold.contracts.SessionRecord;
+import io.quarkus.runtime.annotations.RegisterForReflection;
 import io.smallrye.mutiny.Uni;
 
 import java.time.Duration;
@@ -11,12 +12,18 @@ import java.time.Duration;
  * Sessions in process memory ({@code manifold.proxy.session-store=memory}): for one standalone replica only;
  * everything is lost when the process stops.
  */
+@RegisterForReflection(classNames = {"com.github.benmanes.caffeine.cache.SSA", "com.github.benmanes.caffeine.cache.PSA"})
 public final class MemorySessionStore implements SessionStore {
 
     private final Cache<String, SessionRecord> records;
 
     public MemorySessionStore(Duration ttl) {
-        this.records = Caffeine.newBuilder().expireAfterAccess(ttl).build();
+        this.records = builder(ttl).build();
+    }
+
+    /** The store's cache options; the generated classes they pick are registered on this class (NativeGuardsTest). */
+    static Caffeine<Object, Object> builder(Duration ttl) {
+        return Caffeine.newBuilder().expireAfterAccess(ttl);
     }
 
     @Override

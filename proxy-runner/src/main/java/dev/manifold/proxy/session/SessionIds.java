@@ -1,20 +1,25 @@
 package dev.manifold.proxy.session;
 
+import jakarta.inject.Singleton;
+
 import java.security.SecureRandom;
 import java.util.Base64;
 
-/** Mints and recognises our client-facing session ids: 192 random bits, base64url, 32 characters. */
-public final class SessionIds {
+/**
+ * Mints and recognises our client-facing session ids: 192 random bits, base64url, 32 characters. The generator
+ * is a bean field, created at run time: a static one would be built into the native image heap, which
+ * native-image refuses (and which would give every process the same seed).
+ */
+@Singleton
+public class SessionIds {
 
-    private static final SecureRandom RANDOM = new SecureRandom();
     private static final int LENGTH = 32;
 
-    private SessionIds() {
-    }
+    private final SecureRandom random = new SecureRandom();
 
-    public static String mint() {
+    public String mint() {
         byte[] bytes = new byte[24];
-        RANDOM.nextBytes(bytes);
+        random.nextBytes(bytes);
         return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
     }
 

@@ -2,6 +2,7 @@ package dev.manifold.proxy.session;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.RemovalListener;
 import dev.manifold.contracts.RedisNames;
 import dev.manifold.contracts.SessionRecord;
 import dev.manifold.proxy.ProxyConfig;
@@ -10,6 +11,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
+import io.quarkus.runtime.annotations.RegisterForReflection;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.subscription.Cancellable;
 import io.vertx.core.Vertx;
@@ -18,6 +20,7 @@ import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Instance;
 import org.jboss.logging.Logger;
 
+import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -30,6 +33,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Never creates a session the store refused.
  */
 @Singleton
+@RegisterForReflection(classNames = {"com.github.benmanes.caffeine.cache.SSLMSA", "com.github.benmanes.caffeine.cache.PSAMS"})
 public class Sessions {
 
     private static final Logger LOG = Logger.getLogger(Sessions.class);
@@ -66,16 +70,11 @@ public class Sessions {
     }
 
     void start(@Observes StartupEvent event) {
-        cache = Caffeine.newBuilder()
-                .maximumSize(config.sessionCacheSize())
-                .expireAfterAccess(config.sessionTtl())
-                .executor(Runnable::run)
-                .removalListener((String sid, Cached cached, com.github.benmanes.caffeine.cache.RemovalCause cause) -> {
-                    if (cached != null) {
-                        counter(cached.record.serverId(), cached.record.pod()).decrementAndGet();
-                    }
-                })
-                .build();
+        cache = cacheBuilder(config.sessionCacheSize(), config.sessionTtl(), (sid, cached, cause) -> {
+            if (cached != null) {
+                counter(cached.record.serverId(), cached.record.pod()).decrementAndGet();
+            }
+        }).build();
         if (config.sessionStore() == ProxyConfig.SessionStoreKind.MEMORY) {
             store = new MemorySessionStore(config.sessionTtl());
         } else {
@@ -83,6 +82,18 @@ public class Sessions {
             store = new RedisSessionStore(redis.get(), names, config.sessionTtl(), config.redisTimeout(), registry);
             subscribeEvictions(names.sessionEvictedChannel());
         }
+    }
+
+    /**
+     * The session cache's options. They pick the generated classes Caffeine loads by name, which the class
+     * annotation registers for the native image; NativeGuardsTest fails when the two disagree.
+     */
+    static Caffeine<String, Cached> cacheBuilder(long maximumSize, Duration ttl, RemovalListener<String, Cached> onRemoval) {
+        return Caffeine.newBuilder()
+                .maximumSize(maximumSize)
+                .expireAfterAccess(ttl)
+                .executor(Runnable::run)
+                .removalListener(onRemoval);
     }
 
     void stop(@Observes ShutdownEvent event) {
