@@ -216,6 +216,11 @@ public final class Kubelet implements AutoCloseable {
                 .filter(RunningPod::ready).map(p -> p.name).sorted().toList();
     }
 
+    /** How many pod processes are running, over every StatefulSet. */
+    public long runningPods() {
+        return pods.values().stream().flatMap(set -> set.values().stream()).filter(RunningPod::ready).count();
+    }
+
     /** How many MCP sessions the pod's own process says it initialized. */
     public long sessionsInitialized(String namespace, String pod) {
         String statefulSet = pod.substring(0, pod.lastIndexOf('-'));

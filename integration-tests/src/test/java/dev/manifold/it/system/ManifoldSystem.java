@@ -250,7 +250,7 @@ public final class ManifoldSystem implements AutoCloseable {
         cluster.mcpServers().forEach(s -> cluster.deleteMcpServer(s.getMetadata().getNamespace(),
                 s.getMetadata().getName()));
         await("an empty system").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() ->
-                cluster.mcpServers().isEmpty() && publishedServers().isEmpty()
+                cluster.mcpServers().isEmpty() && publishedServers().isEmpty() && kubelet.runningPods() == 0
                         && brokers.stream().filter(ServiceProcess::isAlive).allMatch(b ->
                         publishedVersion().equals(appliedVersion(b)) && tools(b).isEmpty()));
     }
