@@ -52,7 +52,6 @@ import java.util.function.Predicate;
 @ApplicationScoped
 public class ClientSessions {
     private static final Logger LOG = Logger.getLogger(ClientSessions.class);
-    private static final SecureRandom RANDOM = new SecureRandom();
 
     /** Redis could not be reached for a session lookup; the client should retry. */
     public static final class StoreUnavailable extends RuntimeException {
@@ -75,6 +74,8 @@ public class ClientSessions {
     private final Counter reinitializations;
     private final Gauge sessionsGauge;
     private final MeterRegistry registry;
+    /** Per bean, not static: a static one would be created, and seeded, when the native image is built. */
+    private final SecureRandom random = new SecureRandom();
 
     public ClientSessions(BackendSupervisor supervisor, McpHttpClient http, ObjectMapper mapper,
                           ReactiveRedisDataSource redis, RedisChannels channels, BrokerConfig config, MeterRegistry registry,
@@ -164,7 +165,7 @@ public class ClientSessions {
     /** Creates a session for a client that just initialized; stored before it is returned. */
     public Uni<ClientSession> create(String protocolVersion, JsonNode clientInfo, JsonNode capabilities, String principal) {
         byte[] bytes = new byte[16];
-        RANDOM.nextBytes(bytes);
+        random.nextBytes(bytes);
         ClientSession session = new ClientSession(HexFormat.of().formatHex(bytes), protocolVersion, clientInfo,
                 capabilities, principal, System.currentTimeMillis());
         if (!shared) {
