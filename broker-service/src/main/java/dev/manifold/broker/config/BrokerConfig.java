@@ -50,6 +50,13 @@ public interface BrokerConfig {
     Duration configDebounce();
 
     /**
+     * Standalone mode: the config file is applied only once two reads this far apart found it unchanged (size,
+     * modification time and content hash), so a file being written in place is never applied half-way.
+     */
+    @WithDefault("1s")
+    Duration configSettle();
+
+    /**
      * Slow periodic re-read of the config source, in case a change notification was lost. A re-read whose
      * version equals the applied one changes nothing.
      */

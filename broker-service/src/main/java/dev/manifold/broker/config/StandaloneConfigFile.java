@@ -1,6 +1,7 @@
 package dev.manifold.broker.config;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.manifold.contracts.ConfigValidationException;
@@ -11,6 +12,7 @@ import dev.manifold.contracts.PrefixMode;
 import dev.manifold.contracts.ServerEntry;
 import dev.manifold.contracts.ToolFilter;
 
+import java.io.IOException;
 import java.util.List;
 
 /**
@@ -39,31 +41,50 @@ public final class StandaloneConfigFile {
 
     /** Parses the file's bytes into a canonical config; throws {@link ConfigValidationException} on bad input. */
     public static GatewayConfig parse(byte[] yaml) {
-        if (yaml.length == 0) {
-            throw new ConfigValidationException("", "the file is empty");
+        if (holdsNoDocument(yaml)) {
+            throw new ConfigValidationException("servers", "missing: the file holds no document (empty, blank or"
+                    + " only comments)" + NO_SERVERS_HINT + " (line 1)");
         }
         Document doc = GatewayConfigCodec.read(YAML, yaml, Document.class);
-        if (doc == null) {
-            throw new ConfigValidationException("", "the file holds no document");
+        // A file cut short (written in place, read half-way) may end before its server list: that must not remove
+        // every backend. Only an explicit empty list does.
+        if (doc.servers == null) {
+            throw new ConfigValidationException("servers", "missing" + NO_SERVERS_HINT);
         }
         List<ServerEntry> entries = new java.util.ArrayList<>();
-        if (doc.servers != null) {
-            for (int i = 0; i < doc.servers.size(); i++) {
-                if (doc.servers.get(i) == null) {
-                    throw new ConfigValidationException("servers[" + i + "]", "an entry must not be empty");
-                }
-                entries.add(doc.servers.get(i).entry(i));
+        for (int i = 0; i < doc.servers.size(); i++) {
+            if (doc.servers.get(i) == null) {
+                throw new ConfigValidationException("servers[" + i + "]", "an entry must not be empty");
             }
+            entries.add(doc.servers.get(i).entry(i));
         }
         return GatewayConfigCodec.build(doc.prefixMode, entries);
     }
+
+    private static boolean holdsNoDocument(byte[] yaml) {
+        try (JsonParser parser = YAML.createParser(yaml)) {
+            return parser.nextToken() == null;
+        } catch (IOException e) {
+            return false; // a syntax error: the full read reports it with its line
+        }
+    }
+
+    private static final String NO_SERVERS_HINT = "; write 'servers: []' for a config with no servers";
 
     /** Top level of the file. */
     public static final class Document {
         @JsonProperty("prefixMode")
         PrefixMode prefixMode;
-        @JsonProperty("servers")
         List<Server> servers;
+
+        /** {@code servers:} with nothing after it is rejected here, at its line; {@code servers: []} is a list. */
+        @JsonProperty("servers")
+        void setServers(List<Server> servers) {
+            if (servers == null) {
+                throw new ConfigValidationException("servers", "empty" + NO_SERVERS_HINT);
+            }
+            this.servers = servers;
+        }
     }
 
     /**

@@ -21,12 +21,19 @@ import java.nio.file.Path;
 import java.nio.file.StandardWatchEventKinds;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Standalone config source: reads {@code manifold.broker.config-file}, watches its directory (so editors that
  * replace the file and Kubernetes ConfigMap symlink swaps are seen), debounces bursts of events, and re-reads
- * slowly in case an event was lost. An invalid file is rejected with the field, line and column, and the last
- * good config stays in force. It only ever reads the file.
+ * slowly in case an event was lost. A file is applied only once it has settled (unchanged across
+ * {@code config-settle}), so one written slowly in place is never applied prefix by prefix. An invalid file is
+ * rejected with the field, line and column, and the last good config stays in force. It only ever reads the file.
  */
 @ApplicationScoped
 public class StandaloneConfigSource {
@@ -40,6 +47,9 @@ public class StandaloneConfigSource {
     private volatile WatchService watcher;
     private volatile long debounceTimer = -1;
     private volatile long resyncTimer = -1;
+    private volatile long settleTimer = -1;
+    /** The latest read of the file: applied once a read a settle window later finds it unchanged. */
+    private Snapshot candidate;
     private volatile String lastError;
 
     public StandaloneConfigSource(BrokerConfig config, ConfigApplier applier, Vertx vertx, MeterRegistry registry) {
@@ -81,8 +91,10 @@ public class StandaloneConfigSource {
     }
 
     void stop(@Observes ShutdownEvent event) {
-        if (resyncTimer >= 0) {
-            vertx.cancelTimer(resyncTimer);
+        for (long timer : new long[]{resyncTimer, debounceTimer, settleTimer}) {
+            if (timer >= 0) {
+                vertx.cancelTimer(timer);
+            }
         }
         WatchService w = watcher;
         if (w != null) {
@@ -94,21 +106,40 @@ public class StandaloneConfigSource {
         }
     }
 
-    /** Reads and applies the file; a no-op when its version is already applied. Blocking: not on an event loop. */
+    /**
+     * Reads the file and applies it once it has settled: a read that finds new content only starts the settle
+     * window, and the file is applied when a read at least a window later finds the same size, modification time
+     * and content. A file still changing is re-checked a window later, never applied half-way; nor is it judged
+     * (rejected) before it settles. Applying a version already in force is a no-op. Blocking: not on an event loop.
+     */
     synchronized void reload(String why) {
-        byte[] bytes;
+        Snapshot seen;
         try {
-            bytes = Files.readAllBytes(file);
+            seen = Snapshot.read(file);
         } catch (NoSuchFileException e) {
+            candidate = null;
             reject("config file " + file + " does not exist", why);
             return;
         } catch (IOException e) {
+            candidate = null;
             reject("cannot read config file " + file + ": " + e.getMessage(), why);
+            return;
+        }
+        long settle = config.configSettle().toNanos();
+        Snapshot earlier = candidate;
+        if (earlier == null || !earlier.sameAs(seen)) {
+            candidate = seen;
+            earlier = seen;
+        }
+        long unsettled = settle - (seen.readAtNanos() - earlier.readAtNanos());
+        if (unsettled > 0) {
+            LOG.debugf("Config file %s changed (%s); applying it once unchanged for %s", file, why, config.configSettle());
+            recheckAfter(unsettled);
             return;
         }
         GatewayConfig next;
         try {
-            next = StandaloneConfigFile.parse(bytes);
+            next = StandaloneConfigFile.parse(seen.bytes());
         } catch (ConfigValidationException e) {
             reject("invalid config file " + file + ": " + e.getMessage(), why);
             return;
@@ -127,6 +158,38 @@ public class StandaloneConfigSource {
             LOG.errorf("%s; no config is in force yet", message);
         } else {
             LOG.errorf("%s; keeping config %s", message, applier.applied().version());
+        }
+    }
+
+    /** Reads the file again once the settle window of the latest read has passed. */
+    private void recheckAfter(long nanos) {
+        if (settleTimer >= 0) {
+            vertx.cancelTimer(settleTimer);
+        }
+        settleTimer = vertx.setTimer(Math.max(1, TimeUnit.NANOSECONDS.toMillis(nanos) + 1), t -> {
+            settleTimer = -1;
+            vertx.executeBlocking(() -> {
+                reload("settle");
+                return null;
+            }, false);
+        });
+    }
+
+    /** One read of the file; two reads agree when size, modification time and content hash are all the same. */
+    private record Snapshot(long size, FileTime modified, String sha256, byte[] bytes, long readAtNanos) {
+        static Snapshot read(Path file) throws IOException {
+            BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
+            byte[] bytes = Files.readAllBytes(file);
+            try {
+                String hash = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+                return new Snapshot(attributes.size(), attributes.lastModifiedTime(), hash, bytes, System.nanoTime());
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException("SHA-256 is always available", e);
+            }
+        }
+
+        boolean sameAs(Snapshot other) {
+            return size == other.size && modified.equals(other.modified) && sha256.equals(other.sha256);
         }
     }
 

@@ -52,7 +52,6 @@ import java.util.function.Predicate;
 @ApplicationScoped
 public class ClientSessions {
     private static final Logger LOG = Logger.getLogger(ClientSessions.class);
-    private static final SecureRandom RANDOM = new SecureRandom();
 
     /** Redis could not be reached for a session lookup; the client should retry. */
     public static final class StoreUnavailable extends RuntimeException {
@@ -75,6 +74,10 @@ public class ClientSessions {
     private final Counter reinitializations;
     private final Gauge sessionsGauge;
     private final MeterRegistry registry;
+    /** Per bean, not static: a static one would be created, and seeded, when the native image is built. */
+    private final SecureRandom random = new SecureRandom();
+    /** The sessions holding each backend, so a removed backend does not scan every cached session. */
+    private final BackendHolders holders = new BackendHolders();
 
     public ClientSessions(BackendSupervisor supervisor, McpHttpClient http, ObjectMapper mapper,
                           ReactiveRedisDataSource redis, RedisChannels channels, BrokerConfig config, MeterRegistry registry,
@@ -92,7 +95,11 @@ public class ClientSessions {
                 .maximumSize(config.maxSessions())
                 .expireAfterAccess(shared ? min(config.sessionIdleTimeout(), config.sessionTtl()) : config.sessionIdleTimeout())
                 .removalListener((String id, ClientSession session, RemovalCause cause) -> {
-                    if (session == null || cause == RemovalCause.EXPLICIT || cause == RemovalCause.REPLACED) {
+                    if (session == null) {
+                        return;
+                    }
+                    holders.forget(session); // whatever the cause: the index points at cached sessions only
+                    if (cause == RemovalCause.EXPLICIT || cause == RemovalCause.REPLACED) {
                         return; // explicit removals clean up themselves
                     }
                     closeStream(session);
@@ -126,7 +133,8 @@ public class ClientSessions {
      * session this replica holds closes its session with it, as on client DELETE (GET stream cancelled, DELETE
      * sent, best effort), and forgets it; a session record that changed is stored once. A replaced backend's
      * sessions are opened again on the next request that needs one. In Kubernetes mode each replica does this for
-     * the sessions it has cached; the other replicas apply the same config and release theirs.
+     * the sessions it has cached; the other replicas apply the same config and release theirs. Only the sessions
+     * that hold the backend are visited: this runs under the config lock, once per removed backend.
      */
     void backendClosed(Backend backend) {
         String key = backend.key();
@@ -135,7 +143,7 @@ public class ClientSessions {
             return; // restarted with an identical entry: its client sessions stay valid
         }
         int closed = 0;
-        for (ClientSession session : sessions.asMap().values()) {
+        for (ClientSession session : holders.take(key)) {
             if (closeBackendSessions(session, key::equals)) {
                 persist(session);
                 closed++;
@@ -164,7 +172,7 @@ public class ClientSessions {
     /** Creates a session for a client that just initialized; stored before it is returned. */
     public Uni<ClientSession> create(String protocolVersion, JsonNode clientInfo, JsonNode capabilities, String principal) {
         byte[] bytes = new byte[16];
-        RANDOM.nextBytes(bytes);
+        random.nextBytes(bytes);
         ClientSession session = new ClientSession(HexFormat.of().formatHex(bytes), protocolVersion, clientInfo,
                 capabilities, principal, System.currentTimeMillis());
         if (!shared) {
@@ -203,7 +211,11 @@ public class ClientSessions {
                     try {
                         ClientSession loaded = SessionRecordCodec.read(mapper, json);
                         ClientSession raced = sessions.asMap().putIfAbsent(id, loaded);
-                        return raced != null ? raced : loaded;
+                        if (raced != null) {
+                            return raced;
+                        }
+                        loaded.openBackends.keySet().forEach(key -> hold(loaded, key));
+                        return loaded;
                     } catch (Exception e) {
                         LOG.warnf("Unreadable session record %s: %s", id, e.getMessage());
                         return null;
@@ -449,6 +461,7 @@ public class ClientSessions {
                         try {
                             ClientSession.BackendSession stored = SessionRecordCodec.read(mapper, json).openBackends.get(backend.key());
                             if (stored != null) {
+                                hold(session, backend.key());
                                 session.openBackends.put(backend.key(), stored);
                                 return session.backendSessions.computeIfAbsent(backend.key(), k -> Uni.createFrom().item(stored));
                             }
@@ -471,6 +484,7 @@ public class ClientSessions {
             return removed(backend); // a request routed just before a config change: no new session with it
         }
         String key = backend.key();
+        hold(session, key);
         return session.backendSessions.computeIfAbsent(key, k -> {
             String url = backend.entry().url();
             if (backend.stateless()) {
@@ -489,6 +503,7 @@ public class ClientSessions {
                         if (backend.isClosed()) {
                             // removed or replaced while opening: released here, as backendClosed already ran
                             closeBackendSessions(session, k::equals);
+                            holders.release(k, session);
                         } else {
                             persist(session);
                         }
@@ -501,6 +516,22 @@ public class ClientSessions {
             self.set(opening);
             return opening;
         });
+    }
+
+    /**
+     * Indexes the session as holding the backend, before it does. A session that already left the cache (deleted
+     * while one of its requests ran) is dropped again: its removal listener may have run before this.
+     */
+    private void hold(ClientSession session, String backendKey) {
+        holders.hold(backendKey, session);
+        if (sessions.policy().getIfPresentQuietly(session.id()) != session) {
+            holders.forget(session);
+        }
+    }
+
+    /** The backend index, for tests. */
+    BackendHolders holders() {
+        return holders;
     }
 
     private static Uni<ClientSession.BackendSession> removed(Backend backend) {

@@ -73,6 +73,26 @@ class StandaloneConfigFileTest {
     }
 
     @Test
+    void serversWithNothingAfterItIsAnErrorNamingTheFieldAndLine() {
+        ConfigValidationException e = assertThrows(ConfigValidationException.class, () -> parse("""
+                prefixMode: always
+                servers:
+                """));
+        assertEquals("servers", e.field());
+        assertTrue(e.getMessage().contains("servers: []"), e.getMessage());
+        assertTrue(e.getMessage().contains("line 2"), e.getMessage());
+    }
+
+    @Test
+    void aFileCutShortBeforeItsServerListIsAnError() {
+        for (String cut : new String[]{"", "  \n\n", "# only a comment\n", "prefixMode: always\n"}) {
+            ConfigValidationException e = assertThrows(ConfigValidationException.class, () -> parse(cut), cut);
+            assertEquals("servers", e.field(), cut);
+            assertTrue(e.getMessage().contains("servers: []"), e.getMessage());
+        }
+    }
+
+    @Test
     void anEmptyServerListIsAValidConfig() {
         assertEquals(0, parse("servers: []\n").servers().size());
     }
