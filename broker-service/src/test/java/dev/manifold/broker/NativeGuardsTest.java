@@ -43,15 +43,9 @@ class NativeGuardsTest {
             entry("dev.manifold.broker.session.ClientSession$PendingServerRequest", "in memory"),
             entry("dev.manifold.broker.session.EventStream$Event", "already-encoded SSE bytes"));
 
-    /**
-     * ClientSessions.RANDOM is being fixed on another branch (issue 14), which owns that file;
-     * drop this entry when it lands.
-     */
-    private static final Set<String> STATIC_RANDOM_FIX_PENDING = Set.of("dev.manifold.broker.session.ClientSessions.RANDOM");
-
     @Test
     void noMainClassHoldsARandomGeneratorStatically() {
-        NativeImageGuards.assertNoStaticRandom(BrokerConfig.class, STATIC_RANDOM_FIX_PENDING);
+        NativeImageGuards.assertNoStaticRandom(BrokerConfig.class, Set.of());
     }
 
     @Test
