@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.manifold.broker.aggregate.Aggregator;
 import dev.manifold.broker.backend.Backend;
+import dev.manifold.broker.backend.BackendEndpoints;
 import dev.manifold.broker.backend.BackendSupervisor;
 import dev.manifold.broker.backend.McpHttpClient;
 import dev.manifold.broker.backend.McpReply;
@@ -58,7 +59,7 @@ public final class OfflineBroker implements AutoCloseable {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         http = new InMemoryBackends(vertx, mapper, config);
         supervisor = new BackendSupervisor(vertx, http, mapper, config, registry);
-        applier = new ConfigApplier(supervisor, new Aggregator(supervisor, registry), registry);
+        applier = new ConfigApplier(supervisor, new BackendEndpoints(config), new Aggregator(supervisor, registry), registry);
         sessions = new ClientSessions(supervisor, http, mapper, null, null, config, registry, vertx);
     }
 

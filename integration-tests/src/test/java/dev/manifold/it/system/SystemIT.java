@@ -1,5 +1,7 @@
 package dev.manifold.it.system;
 
+import com.fasterxml.jackson.databind.JsonNode;
+
 import static dev.manifold.it.system.ManifoldSystem.appliedVersion;
 import static dev.manifold.it.system.ManifoldSystem.tools;
 import static org.awaitility.Awaitility.await;
@@ -441,6 +443,18 @@ class SystemIT {
                         assertEquals(movedRecords, (long) (reinitializations() - reinitializationsBefore),
                                 "re-initializations at the proxy-runners after " + victim + " died");
                     });
+
+            // No ready pod left: the workload is Unhealthy (the proxy-runner's 503 is transient, never a
+            // quarantine), its status says why, and its tools leave the list.
+            system.kubelet().readyPods(NS, "pinned").forEach(pod -> system.kubelet().kill9(NS, pod));
+            await("Ready=False, Unhealthy, 'No ready pod' in the status").atMost(Duration.ofSeconds(30))
+                    .pollInterval(Duration.ofMillis(250)).until(() -> {
+                        JsonNode ready = cluster.condition(NS, "pinned", "Ready");
+                        return "False".equals(ready.path("status").asText())
+                                && "Unhealthy".equals(ready.path("reason").asText())
+                                && ready.path("message").asText().contains("No ready pod");
+                    });
+            assertFalse(tools(brokerB).contains("pin_get-env"), "a workload without a ready pod serves no tools");
         } finally {
             brokerA.restart();
         }
