@@ -28,6 +28,7 @@ class NativeGuardsTest {
             entry("dev.manifold.broker.aggregate.FeatureCatalog$Source", "catalog input"),
             entry("dev.manifold.broker.aggregate.ToolIndex$Candidate", "incremental catalog bookkeeping"),
             entry("dev.manifold.broker.aggregate.ToolIndex$Contribution", "incremental catalog bookkeeping"),
+            entry("dev.manifold.broker.config.StandaloneConfigSource$Snapshot", "size, time and hash of the config file"),
             entry("dev.manifold.broker.aggregate.FeatureCatalog$Target", "catalog lookup result"),
             entry("dev.manifold.broker.aggregate.FeatureCatalog$TemplateMatcher", "a compiled pattern"),
             entry("dev.manifold.broker.aggregate.ToolCatalog$Dropped", "logged and counted, never serialized"),
