@@ -220,7 +220,7 @@ public class SessionRouter {
         void start() {
             HttpServerRequest req = ex.req;
             req.handler(this);
-            req.exceptionHandler(t -> LOG.debugf("Client request failed while reading: %s", t.toString()));
+            req.exceptionHandler(t -> LOG.debugf("Client request failed while reading: %s", t));
             req.endHandler(v -> {
                 if (!tooLarge) {
                     post(ex, route, sid, stateless, body == null ? Buffer.buffer() : body);
@@ -347,7 +347,7 @@ public class SessionRouter {
      * reported by Vert.x as an unhandled ERROR for every client that disconnects.
      */
     private static void abandon(HttpClientResponse resp) {
-        resp.exceptionHandler(t -> LOG.debugf("Abandoned pod response: %s", t.toString()));
+        resp.exceptionHandler(t -> LOG.debugf("Abandoned pod response: %s", t));
         resp.request().reset();
     }
 
@@ -449,7 +449,7 @@ public class SessionRouter {
                 } else if (ar.cause() instanceof StoreUnavailableException) {
                     ex.storeUnavailable(ar.cause());
                 } else {
-                    LOG.debugf("Re-initializing session on %s failed: %s", route.serverId(), ar.cause().toString());
+                    LOG.debugf("Re-initializing session on %s failed: %s", route.serverId(), ar.cause());
                     ex.sessionNotFound();
                 }
                 return;
@@ -844,7 +844,7 @@ public class SessionRouter {
         }
 
         void storeUnavailable(Throwable cause) {
-            LOG.debugf("Session store unavailable: %s", cause.toString());
+            LOG.debugf("Session store unavailable: %s", cause);
             out.putHeader(HttpHeaders.RETRY_AFTER, RETRY_AFTER_SECONDS);
             error(503, null, JsonRpcErrors.SERVER_ERROR, "Session store unavailable, retry shortly",
                     ProxyOutcome.STORE_UNAVAILABLE);
@@ -858,7 +858,7 @@ public class SessionRouter {
                         ProxyOutcome.POD_BUSY);
                 return;
             }
-            LOG.debugf("Backend failed for %s: %s", server, cause.toString());
+            LOG.debugf("Backend failed for %s: %s", server, cause);
             error(502, null, JsonRpcErrors.SERVER_ERROR, "The MCP server pod could not be reached",
                     ProxyOutcome.BACKEND_UNREACHABLE);
         }

@@ -110,7 +110,7 @@ public class Sessions {
         }
         evictions = redis.get().pubsub(String.class).subscribe(channel)
                 .subscribe().with(this::evicted, failure -> {
-                    LOG.debugf("Session eviction subscription lost (%s); resubscribing", failure.toString());
+                    LOG.debugf("Session eviction subscription lost (%s); resubscribing", failure);
                     vertx.setTimer(1000, id -> subscribeEvictions(channel));
                 }, () -> vertx.setTimer(1000, id -> subscribeEvictions(channel)));
     }
