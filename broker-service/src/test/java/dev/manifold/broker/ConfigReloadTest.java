@@ -34,16 +34,14 @@ class ConfigReloadTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        Files.writeString(FixtureBackends.configFile, FixtureBackends.baseConfig());
-        await().atMost(Duration.ofSeconds(20)).until(() -> McpClient.initialize().toolNames().size() == 7);
+        FixtureBackends.restoreBaseConfig();
         vertx = Vertx.vertx();
         gamma = new FixtureMcpServer(vertx, "gamma", List.of("ping_me"), false).start();
     }
 
     @AfterEach
     void tearDown() throws Exception {
-        Files.writeString(FixtureBackends.configFile, FixtureBackends.baseConfig());
-        await().atMost(Duration.ofSeconds(20)).until(() -> McpClient.initialize().toolNames().size() == 7);
+        FixtureBackends.restoreBaseConfig();
         gamma.close();
         vertx.close();
     }

@@ -38,14 +38,12 @@ class RemovedBackendSessionsTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        Files.writeString(FixtureBackends.configFile, FixtureBackends.baseConfig());
-        await().atMost(WAIT).until(() -> McpClient.initialize().toolNames().size() == 7);
+        FixtureBackends.restoreBaseConfig();
     }
 
     @AfterEach
     void tearDown() throws Exception {
-        Files.writeString(FixtureBackends.configFile, FixtureBackends.baseConfig());
-        await().atMost(WAIT).until(() -> McpClient.initialize().toolNames().size() == 7);
+        FixtureBackends.restoreBaseConfig();
     }
 
     @Test

@@ -44,6 +44,13 @@ public class FixtureBackends implements QuarkusTestResourceLifecycleManager {
     }
 
     /** The config the tests start from. */
+    /** Writes the base config back and waits until clients see its 7 tools again (test set-up and tear-down). */
+    public static void restoreBaseConfig() throws java.io.IOException {
+        java.nio.file.Files.writeString(configFile, baseConfig());
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20))
+                .until(() -> McpClient.initialize().toolNames().size() == 7);
+    }
+
     public static String baseConfig() {
         return """
                 prefixMode: always
