@@ -309,8 +309,19 @@ function installHandlers(client, session, spec) {
   client.setNotificationHandler(ResourceUpdatedNotificationSchema, notification('notifications/resources/updated'));
   // Progress notifications are dispatched by the SDK to the call's onprogress (recorded per call below); a
   // progress notification whose token matches no pending call reaches onerror and is recorded in clientErrors.
-  client.onerror = (e) => out.clientErrors.push({ session, message: String(e?.message ?? e) });
+  // Once this client is shutting down (closing[session]), the SDK aborts its own GET stream; that AbortError is
+  // the client's doing, not the server's, and is not recorded. Any other error still is.
+  client.onerror = (e) => {
+    const message = String(e?.message ?? e);
+    if (closing.has(session) && message.includes('AbortError')) {
+      return;
+    }
+    out.clientErrors.push({ session, message });
+  };
 }
+
+/** Sessions whose shutdown (DELETE, then close) has begun. */
+const closing = new Set();
 
 function describeError(e) {
   const cause = e?.cause ? `: ${e.cause.code ?? ''} ${e.cause.message ?? e.cause}`.trimEnd() : '';
@@ -415,6 +426,7 @@ async function main() {
     }
   }
   for (const s of sessions) {
+    closing.add(s.record.index);
     try {
       if (s.transport.sessionId) await s.transport.terminateSession();
     } catch (e) {
