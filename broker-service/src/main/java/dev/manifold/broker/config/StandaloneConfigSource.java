@@ -1,5 +1,6 @@
 package dev.manifold.broker.config;
 
+import dev.manifold.contracts.CanonicalJson;
 import dev.manifold.contracts.ConfigValidationException;
 import dev.manifold.contracts.GatewayConfig;
 import io.micrometer.core.instrument.Counter;
@@ -23,9 +24,6 @@ import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -180,12 +178,8 @@ public class StandaloneConfigSource {
         static Snapshot read(Path file) throws IOException {
             BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
             byte[] bytes = Files.readAllBytes(file);
-            try {
-                String hash = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-                return new Snapshot(attributes.size(), attributes.lastModifiedTime(), hash, bytes, System.nanoTime());
-            } catch (NoSuchAlgorithmException e) {
-                throw new IllegalStateException("SHA-256 is always available", e);
-            }
+            return new Snapshot(attributes.size(), attributes.lastModifiedTime(), CanonicalJson.sha256(bytes), bytes,
+                    System.nanoTime());
         }
 
         boolean sameAs(Snapshot other) {
