@@ -44,30 +44,24 @@ public final class ItEnvironment {
 
     /** The packaged broker (Quarkus fast-jar), which the reactor builds before this module. */
     public static Path brokerJar() {
-        Path jar = repoRoot().resolve("broker-service/target/quarkus-app/quarkus-run.jar");
-        if (!Files.isRegularFile(jar)) {
-            throw new IllegalStateException(jar + " does not exist; build it with "
-                    + "./mvnw -B -pl broker-service -am package -DskipTests");
-        }
-        return jar;
+        return serviceJar("broker-service");
     }
 
     /** The packaged proxy-runner (Quarkus fast-jar), which the reactor builds before this module. */
     public static Path proxyJar() {
-        Path jar = repoRoot().resolve("proxy-runner/target/quarkus-app/quarkus-run.jar");
-        if (!Files.isRegularFile(jar)) {
-            throw new IllegalStateException(jar + " does not exist; build it with "
-                    + "./mvnw -B -pl proxy-runner -am package -DskipTests");
-        }
-        return jar;
+        return serviceJar("proxy-runner");
     }
 
     /** The packaged controller (Quarkus fast-jar), which the reactor builds before this module. */
     public static Path controllerJar() {
-        Path jar = repoRoot().resolve("controller-service/target/quarkus-app/quarkus-run.jar");
+        return serviceJar("controller-service");
+    }
+
+    private static Path serviceJar(String module) {
+        Path jar = repoRoot().resolve(module + "/target/quarkus-app/quarkus-run.jar");
         if (!Files.isRegularFile(jar)) {
             throw new IllegalStateException(jar + " does not exist; build it with "
-                    + "./mvnw -B -pl controller-service -am package -DskipTests");
+                    + "./mvnw -B -pl " + module + " -am package -DskipTests");
         }
         return jar;
     }
