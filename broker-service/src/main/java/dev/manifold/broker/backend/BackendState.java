@@ -11,7 +11,9 @@ public enum BackendState {
     /** A transient failure; reconnecting with capped exponential backoff. */
     UNHEALTHY,
     /** A permanent failure (auth, wrong endpoint, protocol); re-probed slowly, never in a storm. */
-    QUARANTINED;
+    QUARANTINED,
+    /** In the config with {@code enabled: false}: never connected, and never counted as a failure or as pending. */
+    DISABLED;
 
     /** Metric label and display form. */
     public String label() {

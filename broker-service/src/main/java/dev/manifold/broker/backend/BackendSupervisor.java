@@ -49,6 +49,7 @@ public class BackendSupervisor {
     private final Map<String, Counter> connectCounters = new ConcurrentHashMap<>();
     private final AtomicLong requestIds = new AtomicLong();
     private final List<Gauge> gauges = new ArrayList<>();
+    private final Map<String, List<Gauge>> serverGauges = new ConcurrentHashMap<>();
 
     public BackendSupervisor(Vertx vertx, McpHttpClient http, ObjectMapper mapper, BrokerConfig config,
                              MeterRegistry registry) {
@@ -73,6 +74,7 @@ public class BackendSupervisor {
             cancelTimer(b);
         });
         gauges.forEach(registry::remove);
+        serverGauges.values().forEach(list -> list.forEach(registry::remove));
     }
 
     /** Called whenever a backend's served tools may have changed (state change or new listing). */
@@ -109,11 +111,15 @@ public class BackendSupervisor {
     /** Adds a backend and starts connecting it; returns at once. */
     public Backend start(ServerEntry entry) {
         Backend backend = new Backend(entry);
+        if (!entry.isEnabled()) {
+            backend.state = BackendState.DISABLED;
+        }
         Backend previous = backends.put(entry.id(), backend);
         if (previous != null) {
             close(previous);
         }
         healthListeners.forEach(l -> l.accept(backend));
+        perServerGauges(entry.id());
         if (!entry.isEnabled()) {
             return backend;
         }
@@ -543,11 +549,46 @@ public class BackendSupervisor {
                 .register(registry));
     }
 
-    /** Forgets the per-server connect counter of a server removed from the config, keeping label cardinality bounded. */
+    /**
+     * The per-server gauges that name the culprit: {@code manifold.broker.backend.up{server}} (1 when Ready) and
+     * {@code manifold.broker.backend.state{server,state}} (1 for the current state). They read the live backend by
+     * id, so a backend replaced by a changed entry keeps its series; {@link #forgetMetrics} removes them.
+     */
+    private void perServerGauges(String id) {
+        serverGauges.computeIfAbsent(id, server -> {
+            List<Gauge> list = new ArrayList<>();
+            list.add(Gauge.builder("manifold.broker.backend.up", backends, all -> stateOf(all, server) == BackendState.READY ? 1 : 0)
+                    .description("1 when the backend is Ready (its tools are served), else 0")
+                    .tag("server", server)
+                    .register(registry));
+            for (BackendState state : BackendState.values()) {
+                list.add(Gauge.builder("manifold.broker.backend.state", backends, all -> stateOf(all, server) == state ? 1 : 0)
+                        .description("1 for the backend's current health state, 0 for the others")
+                        .tag("server", server)
+                        .tag("state", state.label())
+                        .register(registry));
+            }
+            return list;
+        });
+    }
+
+    private static BackendState stateOf(Map<String, Backend> all, String id) {
+        Backend backend = all.get(id);
+        return backend == null ? null : backend.state;
+    }
+
+    /**
+     * Forgets the per-server meters (connect counter, up and state gauges) of a server removed from the config,
+     * keeping label cardinality bounded.
+     */
     public void forgetMetrics(String id) {
         Counter counter = connectCounters.remove(id);
         if (counter != null) {
             registry.remove(counter);
+        }
+        List<Gauge> perServer = serverGauges.remove(id);
+        if (perServer != null) {
+            perServer.forEach(registry::remove);
         }
     }
 

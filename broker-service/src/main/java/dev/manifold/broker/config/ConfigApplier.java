@@ -8,6 +8,7 @@ import dev.manifold.contracts.GatewayConfig;
 import dev.manifold.contracts.GatewayConfigCodec;
 import dev.manifold.contracts.ServerEntry;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
@@ -30,6 +31,9 @@ public class ConfigApplier {
     private final BackendEndpoints endpoints;
     private final Aggregator aggregator;
     private final Counter applies;
+    private final MeterRegistry registry;
+    /** {@code manifold.broker.config.info{version}}: one series, for the version in force. */
+    private Gauge versionInfo;
     private volatile GatewayConfig applied;
     /** System.nanoTime() of the first apply; meaningful only once {@link #applied} is set. */
     private volatile long firstAppliedNanos;
@@ -39,6 +43,7 @@ public class ConfigApplier {
         this.supervisor = supervisor;
         this.endpoints = endpoints;
         this.aggregator = aggregator;
+        this.registry = registry;
         this.applies = Counter.builder("manifold.broker.config.applies")
                 .description("Config versions applied")
                 .register(registry);
@@ -94,10 +99,25 @@ public class ConfigApplier {
         }
         applied = next;
         applies.increment();
+        versionGauge(next.version());
         aggregator.rebuild();
         LOG.infof("Applied config %s (prefixMode %s): %d added %s, %d changed %s, %d removed %s, %d unchanged",
                 next.version(), next.prefixMode().wireName(), added.size(), added, changed.size(), changed,
                 removed.size(), removed, unchanged);
         return new Outcome(true, List.copyOf(added), List.copyOf(changed), removed, unchanged);
+    }
+
+    /**
+     * Replaces the version-info gauge, so that an alert can compare the version each broker applied with the one the
+     * controller published ({@code manifold_controller_config_published_info}).
+     */
+    private void versionGauge(String version) {
+        if (versionInfo != null) {
+            registry.remove(versionInfo);
+        }
+        versionInfo = Gauge.builder("manifold.broker.config.info", () -> 1)
+                .description("1, labelled with the config version this broker has applied")
+                .tag("version", version)
+                .register(registry);
     }
 }
