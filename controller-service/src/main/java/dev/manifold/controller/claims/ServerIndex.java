@@ -8,16 +8,21 @@ import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A read-only, cluster-wide view of every MCPServer (spec and status), indexed by claimed tool prefix. It
+ * A read-only view of every MCPServer (spec and status) in the watched namespaces (the MCPServer controller's
+ * {@code quarkus.operator-sdk.controllers.mcpserver.namespaces}: all, or a list), indexed by claimed tool prefix. It
  * is the single source for claims and for the published config, and it tells listeners about every add,
  * update and delete (status changes included). It never writes anything.
  */
@@ -30,12 +35,19 @@ public class ServerIndex {
     private final KubernetesClient client;
     private final PrefixMode mode;
     private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
-    private volatile SharedIndexInformer<MCPServer> informer;
+    private final Set<String> namespaces;
+    private volatile List<SharedIndexInformer<MCPServer>> informers;
 
-    public ServerIndex(KubernetesClient client, ControllerConfig config) {
+    public ServerIndex(KubernetesClient client, ControllerConfig config,
+                       @ConfigProperty(name = "quarkus.operator-sdk.controllers.mcpserver.namespaces",
+                               defaultValue = ALL_NAMESPACES) Set<String> namespaces) {
         this.client = client;
         this.mode = config.mode();
+        this.namespaces = namespaces.contains(ALL_NAMESPACES) || namespaces.isEmpty() ? Set.of() : new TreeSet<>(namespaces);
     }
+
+    /** JOSDK's token for "every namespace". */
+    static final String ALL_NAMESPACES = "JOSDK_ALL_NAMESPACES";
 
     /** Calls {@code listener} (on the informer thread; it must not block) after any MCPServer change. */
     public void onChange(Runnable listener) {
@@ -44,10 +56,27 @@ public class ServerIndex {
 
     /** Starts watching and returns once the initial list is in the cache. */
     public synchronized void start() {
-        if (informer != null) {
+        if (informers != null) {
             return;
         }
-        SharedIndexInformer<MCPServer> inf = client.resources(MCPServer.class).inAnyNamespace().runnableInformer(0);
+        List<SharedIndexInformer<MCPServer>> started = new ArrayList<>();
+        try {
+            if (namespaces.isEmpty()) {
+                started.add(startInformer(client.resources(MCPServer.class).inAnyNamespace().runnableInformer(0)));
+            } else {
+                for (String namespace : namespaces) {
+                    started.add(startInformer(client.resources(MCPServer.class).inNamespace(namespace).runnableInformer(0)));
+                }
+            }
+        } catch (RuntimeException e) {
+            started.forEach(SharedIndexInformer::close);
+            throw e;
+        }
+        informers = List.copyOf(started);
+        LOG.infof("watching MCPServers in %s (%d present)", namespaces.isEmpty() ? "all namespaces" : namespaces, all().size());
+    }
+
+    private SharedIndexInformer<MCPServer> startInformer(SharedIndexInformer<MCPServer> inf) {
         inf.addIndexers(Map.of(BY_PREFIX, s -> Claims.claimedPrefix(s, mode).map(List::of).orElse(List.of())));
         inf.addEventHandler(new ResourceEventHandler<>() {
             @Override
@@ -71,36 +100,50 @@ public class ServerIndex {
             inf.close();
             throw new IllegalStateException("cannot list MCPServers: " + e.getMessage(), e);
         }
-        informer = inf;
-        LOG.infof("watching MCPServers in all namespaces (%d present)", inf.getStore().list().size());
+        return inf;
     }
 
     /** Whether the initial list has been received and the watch is running. */
     public boolean isWatching() {
-        SharedIndexInformer<MCPServer> inf = informer;
-        return inf != null && inf.hasSynced() && inf.isWatching();
+        List<SharedIndexInformer<MCPServer>> infs = informers;
+        return infs != null && infs.stream().allMatch(inf -> inf.hasSynced() && inf.isWatching());
     }
 
     /** Every MCPServer currently known. */
     public List<MCPServer> all() {
-        SharedIndexInformer<MCPServer> inf = informer;
-        return inf == null ? List.of() : inf.getStore().list();
+        List<SharedIndexInformer<MCPServer>> infs = informers;
+        if (infs == null) {
+            return List.of();
+        }
+        return infs.size() == 1 ? infs.get(0).getStore().list()
+                : infs.stream().flatMap(inf -> inf.getStore().list().stream()).toList();
     }
 
     /** The server with this id, if known. */
     public Optional<MCPServer> get(String namespace, String name) {
-        SharedIndexInformer<MCPServer> inf = informer;
-        return inf == null ? Optional.empty() : Optional.ofNullable(inf.getStore().getByKey(namespace + "/" + name));
+        List<SharedIndexInformer<MCPServer>> infs = informers;
+        if (infs == null) {
+            return Optional.empty();
+        }
+        for (SharedIndexInformer<MCPServer> inf : infs) {
+            MCPServer found = inf.getStore().getByKey(namespace + "/" + name);
+            if (found != null) {
+                return Optional.of(found);
+            }
+        }
+        return Optional.empty();
     }
 
     /** The winner of {@code server}'s prefix when it is somebody else. */
     public Optional<MCPServer> winnerOver(MCPServer server) {
-        SharedIndexInformer<MCPServer> inf = informer;
+        List<SharedIndexInformer<MCPServer>> infs = informers;
         Optional<String> prefix = Claims.claimedPrefix(server, mode);
-        if (inf == null || prefix.isEmpty()) {
+        if (infs == null || prefix.isEmpty()) {
             return Optional.empty();
         }
-        return Claims.winnerOver(server, inf.getIndexer().byIndex(BY_PREFIX, prefix.get()), mode);
+        List<MCPServer> claimants = infs.stream()
+                .flatMap(inf -> inf.getIndexer().byIndex(BY_PREFIX, prefix.get()).stream()).toList();
+        return Claims.winnerOver(server, claimants, mode);
     }
 
     private void fire() {
@@ -115,9 +158,9 @@ public class ServerIndex {
 
     @PreDestroy
     void stop() {
-        SharedIndexInformer<MCPServer> inf = informer;
-        if (inf != null) {
-            inf.close();
+        List<SharedIndexInformer<MCPServer>> infs = informers;
+        if (infs != null) {
+            infs.forEach(SharedIndexInformer::close);
         }
     }
 }

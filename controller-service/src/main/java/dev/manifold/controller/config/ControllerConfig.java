@@ -46,6 +46,15 @@ public interface ControllerConfig {
     @WithDefault("true")
     boolean watchTargets();
 
+    /**
+     * Whether the cluster serves the Gateway API's HTTPRoute ({@code gateway.networking.k8s.io/v1}): {@code auto}
+     * asks the API server's discovery once at start-up (no extra RBAC), {@code true}/{@code false} skip the check.
+     * Without it, HTTPRoutes are not watched and an MCPServer with an HTTPRoute target is not Accepted (reason
+     * {@code GatewayApiMissing}).
+     */
+    @WithDefault("auto")
+    String gatewayApi();
+
     /** DNS domain of the cluster, used to build Service URLs. */
     @WithDefault("cluster.local")
     String clusterDomain();
@@ -57,6 +66,38 @@ public interface ControllerConfig {
     /** Pod labels ({@code k=v,k=v}) of the broker; the workload NetworkPolicy admits these pods. */
     @WithDefault("app.kubernetes.io/name=manifold-broker")
     String brokerLabels();
+
+    /** Leader election among controller replicas: only the leader reconciles and publishes. */
+    LeaderElection leaderElection();
+
+    /** Lease-based leader election (JOSDK, a coordination.k8s.io Lease in the install namespace). */
+    interface LeaderElection {
+        /**
+         * Elect a leader through a Lease before reconciling or publishing anything. Leave on whenever more than one
+         * replica may run (also during a rolling update); off, every replica reconciles and publishes.
+         */
+        @WithDefault("true")
+        boolean enabled();
+
+        /** Name of the Lease, in the install namespace. */
+        @WithDefault("manifold-controller")
+        String leaseName();
+
+        /** How long a lease is valid without renewal: a standby takes over at most this long after the leader dies. */
+        @WithDefault("15s")
+        Duration leaseDuration();
+
+        /** How long the leader keeps trying to renew before it gives up leadership (and exits to be restarted). */
+        @WithDefault("10s")
+        Duration renewDeadline();
+
+        /** How often candidates retry to acquire, and the leader to renew. */
+        @WithDefault("2s")
+        Duration retryPeriod();
+
+        /** This replica's identity in the Lease; default: the pod name (HOSTNAME) plus a random suffix. */
+        Optional<String> identity();
+    }
 
     /** Parses a {@code k=v,k=v} label list into a sorted map. */
     static Map<String, String> labels(String list) {

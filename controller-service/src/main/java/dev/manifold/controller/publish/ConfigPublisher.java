@@ -50,6 +50,8 @@ public class ConfigPublisher {
     public static final String CONFIG_KEY = "config.json";
     public static final String VERSION_ANNOTATION = "mcp.manifold.dev/config-version";
     public static final String PUBLISHES_METRIC = "manifold_controller_config_publishes_total";
+    public static final String FAILURES_METRIC = "manifold_controller_config_publish_failures_total";
+    public static final String PUBLISHED_INFO_METRIC = "manifold_controller_config_published_info";
 
     private final KubernetesClient client;
     private final RedisDataSource redis;
@@ -59,6 +61,10 @@ public class ConfigPublisher {
     private final RedisNames names;
     private final PrefixMode mode;
     private final Counter publishes;
+    private final Counter failures;
+    private final MeterRegistry registry;
+    /** {@code manifold_controller_config_published_info{version}}: one series, for the version last stored. */
+    private io.micrometer.core.instrument.Gauge publishedInfo;
     private final ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "manifold-config-publisher");
         t.setDaemon(true);
@@ -79,6 +85,9 @@ public class ConfigPublisher {
         this.config = config;
         this.names = new RedisNames(config.redisPrefix());
         this.mode = config.mode();
+        this.registry = registry;
+        this.failures = Counter.builder(FAILURES_METRIC)
+                .description("Attempts to store the GatewayConfig that failed (retried after 2 s)").register(registry);
         this.publishes = Counter.builder(PUBLISHES_METRIC)
                 .description("GatewayConfig versions written to the ConfigMap and Redis").register(registry);
     }
@@ -147,6 +156,7 @@ public class ConfigPublisher {
             }
             askForStaleClaims(servers, losers);
         } catch (RuntimeException e) {
+            failures.increment();
             LOG.warnf("publishing the gateway config failed, retrying in 2s: %s", e.getMessage());
             LOG.debug("publish failure", e);
             verifyStored = true;
@@ -209,6 +219,14 @@ public class ConfigPublisher {
             LOG.infof("published config %s with %d servers", next.version(), next.servers().size());
         } else {
             LOG.debugf("config %s already stored; nothing written", next.version());
+        }
+        if (published == null || !published.version().equals(next.version())) {
+            if (publishedInfo != null) {
+                registry.remove(publishedInfo);
+            }
+            publishedInfo = io.micrometer.core.instrument.Gauge.builder(PUBLISHED_INFO_METRIC, () -> 1)
+                    .description("1, labelled with the GatewayConfig version stored in the ConfigMap and Redis")
+                    .tag("version", next.version()).register(registry);
         }
         published = next;
     }

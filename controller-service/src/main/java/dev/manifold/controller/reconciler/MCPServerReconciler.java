@@ -14,9 +14,11 @@ import dev.manifold.controller.dependent.WorkloadActivation;
 import dev.manifold.controller.dependent.WorkloadNames;
 import dev.manifold.controller.health.BackendHealth;
 import dev.manifold.controller.health.HealthMirror;
+import dev.manifold.controller.resolve.GatewayApi;
 import dev.manifold.controller.resolve.TargetResolver;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
@@ -74,14 +76,19 @@ public class MCPServerReconciler implements Reconciler<MCPServer> {
     private final String clusterDomain;
     private final Clock clock = Clock.systemUTC();
     private final boolean watchTargets;
+    private final GatewayApi gatewayApi;
     private final Counter unchanged;
     private final Counter changed;
+    private final Counter failed;
 
     public MCPServerReconciler(ServerIndex index, TargetResolver resolver, HealthMirror health, ReconcileTrigger trigger,
-                               ConflictEvents events, ControllerConfig config, MeterRegistry registry) {
+                               ConflictEvents events, ControllerConfig config, GatewayApi gatewayApi,
+                               MeterRegistry registry) {
         this.unchanged = Counter.builder(RECONCILES_METRIC).tag("outcome", "unchanged")
                 .description("MCPServer reconciles by outcome; unchanged ones wrote nothing").register(registry);
         this.changed = Counter.builder(RECONCILES_METRIC).tag("outcome", "status-changed")
+                .description("MCPServer reconciles by outcome; unchanged ones wrote nothing").register(registry);
+        this.failed = Counter.builder(RECONCILES_METRIC).tag("outcome", "error")
                 .description("MCPServer reconciles by outcome; unchanged ones wrote nothing").register(registry);
         this.index = index;
         this.resolver = resolver;
@@ -91,6 +98,17 @@ public class MCPServerReconciler implements Reconciler<MCPServer> {
         this.mode = config.mode();
         this.clusterDomain = config.clusterDomain();
         this.watchTargets = config.watchTargets();
+        this.gatewayApi = gatewayApi;
+    }
+
+    /** Counts a reconcile that threw; JOSDK then retries it with its backoff, as without this handler. */
+    @Override
+    public ErrorStatusUpdateControl<MCPServer> updateErrorStatus(MCPServer server, Context<MCPServer> context,
+                                                                 Exception e) {
+        failed.increment();
+        LOG.warnf("reconciling MCPServer %s/%s failed (retried with backoff): %s", server.getMetadata().getNamespace(),
+                server.getMetadata().getName(), e.getMessage());
+        return ErrorStatusUpdateControl.defaultErrorProcessing();
     }
 
     @Override
@@ -102,8 +120,8 @@ public class MCPServerReconciler implements Reconciler<MCPServer> {
         }
         IndexerResourceCache<MCPServer> servers = context.getPrimaryCache();
         servers.addIndexer(TARGET_INDEX, MCPServerReconciler::targetKeys);
-        // A changed HTTPRoute re-resolves the servers that name it.
-        sources.add(new InformerEventSource<>(InformerEventSourceConfiguration.from(HTTPRoute.class, MCPServer.class)
+        // A changed HTTPRoute re-resolves the servers that name it (only where the Gateway API is installed).
+        if (gatewayApi.served()) sources.add(new InformerEventSource<>(InformerEventSourceConfiguration.from(HTTPRoute.class, MCPServer.class)
                 .withName("target-httproutes")
                 .withSecondaryToPrimaryMapper(route -> ids(servers, TargetRef.HTTP_ROUTE + "/"
                         + route.getMetadata().getNamespace() + "/" + route.getMetadata().getName()))

@@ -37,10 +37,12 @@ public class TargetResolver {
     }
 
     private final KubernetesClient client;
+    private final GatewayApi gatewayApi;
     private final String clusterDomain;
 
-    public TargetResolver(KubernetesClient client, ControllerConfig config) {
+    public TargetResolver(KubernetesClient client, ControllerConfig config, GatewayApi gatewayApi) {
         this.client = client;
+        this.gatewayApi = gatewayApi;
         this.clusterDomain = config.clusterDomain();
     }
 
@@ -61,6 +63,11 @@ public class TargetResolver {
     }
 
     private Resolution viaRoute(String namespace, TargetRef ref, String path) {
+        if (!gatewayApi.served()) {
+            return Resolution.failed(GatewayApi.MISSING_REASON, "HTTPRoute " + namespace + "/" + ref.getName()
+                    + " cannot be resolved: this cluster does not serve the Gateway API (gateway.networking.k8s.io/v1"
+                    + " HTTPRoute); install its CRDs and restart the controller, or target a Service or a url");
+        }
         HTTPRoute route = client.resources(HTTPRoute.class).inNamespace(namespace).withName(ref.getName()).get();
         String what = "HTTPRoute " + namespace + "/" + ref.getName();
         if (route == null) {
