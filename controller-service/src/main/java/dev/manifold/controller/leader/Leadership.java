@@ -56,7 +56,7 @@ public class Leadership {
             return null;
         }
         LeaderCallbacks callbacks = new LeaderCallbacks(this::startedLeading, () -> LOG.warnf(
-                "%s lost the lease %s/%s; exiting so that a fresh replica competes again", identity, namespace,
+                "%s stopped leading (lease %s/%s released at shutdown, or lost); JOSDK exits so that a fresh replica competes again", identity, namespace,
                 config.leaseName()), leader -> LOG.infof("lease %s/%s is held by %s", namespace, config.leaseName(), leader));
         return new LeaderElectionConfiguration(config.leaseName(), namespace, config.leaseDuration(),
                 config.renewDeadline(), config.retryPeriod(), identity, callbacks, true);

@@ -94,7 +94,7 @@ public final class ManifoldSystem implements AutoCloseable {
         return system;
     }
 
-    private static Map<String, String> withCluster(FakeCluster cluster, Map<String, String> properties) {
+    static Map<String, String> withCluster(FakeCluster cluster, Map<String, String> properties) {
         Map<String, String> all = new java.util.LinkedHashMap<>(properties);
         all.put("quarkus.kubernetes-client.api-server-url", cluster.apiUrl());
         all.put("quarkus.kubernetes-client.trust-certs", "true");

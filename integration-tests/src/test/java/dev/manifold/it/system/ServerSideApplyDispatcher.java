@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.api.model.authorization.v1.SelfSubjectRulesReview;
+import io.fabric8.kubernetes.api.model.authorization.v1.SubjectRulesReviewStatusBuilder;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.fabric8.mockwebserver.dsl.HttpMethod;
 import io.fabric8.mockwebserver.http.Buffer;
@@ -33,6 +35,25 @@ final class ServerSideApplyDispatcher extends KubernetesCrudDispatcher {
 
     ServerSideApplyDispatcher() {
         super(List.of());
+    }
+
+    /**
+     * A SelfSubjectRulesReview is answered as a real API server would for the controller's ServiceAccount with the
+     * Lease Role of deploy/base/controller/rbac.yaml (JOSDK checks it before it competes for the lease); the CRUD
+     * dispatcher would store it and answer without a status. Everything else is plain CRUD.
+     */
+    @Override
+    public MockResponse handleCreate(RecordedRequest request) {
+        if (!request.getPath().contains("/selfsubjectrulesreviews")) {
+            return super.handleCreate(request);
+        }
+        SelfSubjectRulesReview review = SERIALIZATION.unmarshal(request.getBody().readUtf8(), SelfSubjectRulesReview.class);
+        review.setStatus(new SubjectRulesReviewStatusBuilder().withIncomplete(false)
+                .addNewResourceRule().withApiGroups("coordination.k8s.io").withResources("leases")
+                .withVerbs("create", "get", "update").endResourceRule()
+                .build());
+        return new MockResponse().setResponseCode(201).setHeader("Content-Type", "application/json")
+                .setBody(SERIALIZATION.asJson(review));
     }
 
     @Override
