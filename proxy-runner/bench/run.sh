@@ -62,7 +62,7 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Accept"] = "application/json, text/event-stream"
 LUA
 
-redis_ops() { curl -s "http://127.0.0.1:$PROXY_PORT/q/metrics" | awk '/^manifold_proxy_redis_ops_total/ {s+=$2} END {printf "%d", s}'; }
+redis_ops() { curl -s "http://127.0.0.1:$PROXY_PORT/q/metrics" | awk '/^manifold_proxy_redis_ops_total/ && !/op="ping"/ {s+=$2} END {printf "%d", s}'; }
 to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us$/,"",v); print v/1000 } else if (v ~ /ms$/) { sub(/ms$/,"",v); print v+0 } else if (v ~ /s$/) { sub(/s$/,"",v); print v*1000 } else print v }'; }
 run() { # label url -> "label rps p50ms p99ms requests"; an untimed warm-up run first (JIT, caches, pools)
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" -s "$WORK/call.lua" "$2" >/dev/null

@@ -79,7 +79,8 @@ class PrefixConflictTest {
                 .until(() -> Fixtures.publishedConfig(redis, config.redisPrefix()).orElse(null),
                         c -> c != null && c.server(NS + "/beta").isPresent() && c.server(NS + "/alpha").isEmpty());
         assertEquals("http://beta.example/mcp", withBeta.server(NS + "/beta").orElseThrow().url());
-        assertEquals(1, client.v1().events().inNamespace(NS).list().getItems().size(), "one event, for the one conflict");
+        assertEquals(1, client.v1().events().inNamespace(NS).list().getItems().stream()
+                .filter(e -> ConditionReasons.PREFIX_CONFLICT.equals(e.getReason())).count(), "one event, for the one conflict");
 
         // No flip-flop: 20 more reconciles of the promoted server change nothing and write nothing.
         String resourceVersion = Fixtures.get(client, NS, "beta").getMetadata().getResourceVersion();

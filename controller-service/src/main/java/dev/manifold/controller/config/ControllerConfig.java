@@ -40,8 +40,8 @@ public interface ControllerConfig {
     Duration resyncInterval();
 
     /**
-     * Watch the HTTPRoutes and Services that {@code targetRef}s name, so a change re-resolves the URL at once.
-     * Turn off when the Gateway API CRDs are not installed; targets are then re-resolved on every resync.
+     * Watch the Services and (where the Gateway API is served, see {@link #gatewayApi()}) HTTPRoutes that
+     * {@code targetRef}s name, so a change re-resolves the URL at once; off, targets are re-resolved on every resync.
      */
     @WithDefault("true")
     boolean watchTargets();
@@ -66,6 +66,13 @@ public interface ControllerConfig {
     /** Pod labels ({@code k=v,k=v}) of the broker; the workload NetworkPolicy admits these pods. */
     @WithDefault("app.kubernetes.io/name=manifold-broker")
     String brokerLabels();
+
+    /**
+     * Rate-limit window for Events: at most 5 per MCPServer and condition within it; a condition that flaps faster
+     * has the rest counted in manifold_controller_events_suppressed_total.
+     */
+    @WithDefault("30s")
+    Duration eventInterval();
 
     /** Leader election among controller replicas: only the leader reconciles and publishes. */
     LeaderElection leaderElection();

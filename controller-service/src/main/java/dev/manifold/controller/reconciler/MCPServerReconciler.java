@@ -71,7 +71,7 @@ public class MCPServerReconciler implements Reconciler<MCPServer> {
     private final TargetResolver resolver;
     private final HealthMirror health;
     private final ReconcileTrigger trigger;
-    private final ConflictEvents events;
+    private final ServerEvents events;
     private final PrefixMode mode;
     private final String clusterDomain;
     private final Clock clock = Clock.systemUTC();
@@ -82,7 +82,7 @@ public class MCPServerReconciler implements Reconciler<MCPServer> {
     private final Counter failed;
 
     public MCPServerReconciler(ServerIndex index, TargetResolver resolver, HealthMirror health, ReconcileTrigger trigger,
-                               ConflictEvents events, ControllerConfig config, GatewayApi gatewayApi,
+                               ServerEvents events, ControllerConfig config, GatewayApi gatewayApi,
                                MeterRegistry registry) {
         this.unchanged = Counter.builder(RECONCILES_METRIC).tag("outcome", "unchanged")
                 .description("MCPServer reconciles by outcome; unchanged ones wrote nothing").register(registry);
@@ -187,6 +187,7 @@ public class MCPServerReconciler implements Reconciler<MCPServer> {
             return UpdateControl.noUpdate();
         }
         changed.increment();
+        events.transitions(server, server.getStatus(), status.build());
         MCPServer patch = new MCPServer();
         patch.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder()
                 .withName(server.getMetadata().getName()).withNamespace(server.getMetadata().getNamespace())

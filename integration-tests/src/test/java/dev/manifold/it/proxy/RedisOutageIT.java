@@ -30,8 +30,13 @@ class RedisOutageIT {
                 sessions.add(sid);
             }
 
+            await("the session-store gauge says up").atMost(Duration.ofSeconds(30))
+                    .until(() -> proxy.metric("manifold_proxy_session_store_up") == 1);
+
             redis.stop();
 
+            await("the session-store gauge names the outage").atMost(Duration.ofSeconds(30))
+                    .until(() -> proxy.metric("manifold_proxy_session_store_up") == 0);
             await("readiness reports the store DOWN").atMost(Duration.ofSeconds(30))
                     .until(() -> proxy.readyStatus() == 503);
             assertTrue(proxy.readyBody().contains("session-store"), proxy.readyBody());
@@ -50,6 +55,8 @@ class RedisOutageIT {
             redis.start();
 
             await("readiness UP again").atMost(Duration.ofSeconds(30)).until(() -> proxy.readyStatus() == 200);
+            await("the session-store gauge recovers").atMost(Duration.ofSeconds(30))
+                    .until(() -> proxy.metric("manifold_proxy_session_store_up") == 1);
             String fresh = McpClient.openSession(proxy.mcpUrl());
             assertEquals("Echo: after", McpClient.echo(proxy.mcpUrl(), fresh, "after"));
             for (String sid : sessions) {
