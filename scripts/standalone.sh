@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the Manifold broker in standalone mode, aggregating two real example MCP servers, on this machine:
 #   1. installs the npm MCP peers (integration-tests/node) when they are missing or stale;
-#   2. builds the broker jar when it is missing;
+#   2. builds the broker jar when it is missing or older than its sources;
 #   3. starts two @modelcontextprotocol/server-everything processes in streamableHttp mode (alpha, beta);
 #   4. starts the broker on examples/standalone.yaml and prints how to reach it;
 #   5. stops every process it started on Ctrl-C or exit.

@@ -55,10 +55,22 @@ wait_for() {
 
 # The packaged broker, built on first use.
 # BROKER_JAR may name another build (e.g. an older one, to compare back to back).
-BROKER_JAR=${BROKER_JAR:-$ROOT/broker-service/target/quarkus-app/quarkus-run.jar}
+DEFAULT_BROKER_JAR=$ROOT/broker-service/target/quarkus-app/quarkus-run.jar
+BROKER_JAR=${BROKER_JAR:-$DEFAULT_BROKER_JAR}
+# Builds the broker when its jar is missing, or (the default jar only) older than any source it is built from, as
+# after a git pull.
 ensure_broker_jar() {
+  local why=""
   if [[ ! -f $BROKER_JAR ]]; then
-    say "building the broker (first run only): ./mvnw -B -q -pl broker-service -am package -DskipTests"
-    (cd "$ROOT" && ./mvnw -B -q -pl broker-service -am package -DskipTests)
+    why="no broker jar yet"
+  elif [[ $BROKER_JAR == "$DEFAULT_BROKER_JAR" && -n $(find "$ROOT/pom.xml" "$ROOT/broker-service/pom.xml" "$ROOT/broker-service/src/main" \
+                    "$ROOT/contracts/pom.xml" "$ROOT/contracts/src/main" -newer "$BROKER_JAR" -print -quit) ]]; then
+    why="sources changed since the jar was built"
+  fi
+  if [[ -n $why ]]; then
+    say "building the broker ($why); on a cold Maven cache the first build downloads dependencies (2-3 minutes)"
+    # Maven's own progress, without the per-file download noise (-ntp).
+    (cd "$ROOT" && ./mvnw -B -ntp -pl broker-service -am package -DskipTests | grep -E '^\[INFO\] (Building |BUILD|Total time)|ERROR')
+    touch "$BROKER_JAR" # Quarkus may leave an unchanged launcher jar's time alone: mark this build as current
   fi
 }

@@ -116,12 +116,26 @@ public final class GatewayConfigCodec {
             } else if (e instanceof MismatchedInputException mismatch && mismatch.getTargetType() != null) {
                 problem = "expected " + describeType(mismatch.getTargetType());
             } else {
-                problem = e.getOriginalMessage();
+                problem = oneLine(e.getOriginalMessage());
             }
         } else {
-            problem = "malformed document: " + e.getOriginalMessage();
+            problem = "malformed document: " + oneLine(e.getOriginalMessage());
         }
         return new ConfigValidationException(path, problem + at(location(e)), e);
+    }
+
+    /**
+     * A parser's message on one line: YAML parsers add the offending snippet, a caret and "in 'reader', line …"
+     * on indented lines below the problem; those are dropped (the line and column are appended from the location).
+     */
+    static String oneLine(String message) {
+        if (message == null) {
+            return "";
+        }
+        return String.join(", ", message.lines()
+                .filter(l -> !l.isBlank() && !Character.isWhitespace(l.charAt(0)))
+                .map(String::strip)
+                .toList());
     }
 
     /** For an unknown field, where the field name starts; otherwise where the parser stopped. */

@@ -24,8 +24,22 @@ public record ServerEntry(String id, String toolPrefix, String url, Boolean enab
 
     /** Ids are a name, or namespace/name, of DNS-label-like characters. */
     public static final Pattern ID = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9._-]{0,252})(/[A-Za-z0-9][A-Za-z0-9._-]{0,252})?");
-    /** Prefixes become part of tool names, which must match [A-Za-z0-9_-]{1,64}. */
-    public static final Pattern PREFIX = Pattern.compile("[A-Za-z0-9_-]{0,32}");
+    /**
+     * The one tool-prefix rule, for the CRD's schema (an annotation needs a constant), the controller's validation,
+     * the standalone file and the published config: lower-case letters, digits and {@code _}, not starting with
+     * {@code _}, at most {@value #PREFIX_MAX_LENGTH} characters. Empty or absent means no prefix.
+     */
+    public static final String PREFIX_PATTERN = "^[a-z0-9][a-z0-9_]*$";
+    public static final int PREFIX_MAX_LENGTH = 32;
+    public static final Pattern PREFIX = Pattern.compile(PREFIX_PATTERN);
+    /** What a user is told when a prefix breaks the rule. */
+    public static final String PREFIX_RULE = "must match " + PREFIX_PATTERN + " (at most " + PREFIX_MAX_LENGTH
+            + " characters)";
+
+    /** Whether a non-empty prefix follows the rule. */
+    public static boolean validPrefix(String prefix) {
+        return prefix.length() <= PREFIX_MAX_LENGTH && PREFIX.matcher(prefix).matches();
+    }
 
     public ServerEntry {
         checkId("id", id);
@@ -64,9 +78,8 @@ public record ServerEntry(String id, String toolPrefix, String url, Boolean enab
 
     /** Validates a tool prefix ({@code null} means none). */
     public static void checkPrefix(String toolPrefix) {
-        if (toolPrefix != null && !PREFIX.matcher(toolPrefix).matches()) {
-            throw new ConfigValidationException("toolPrefix",
-                    "'" + toolPrefix + "' must match [A-Za-z0-9_-]{0,32}");
+        if (toolPrefix != null && !toolPrefix.isEmpty() && !validPrefix(toolPrefix)) {
+            throw new ConfigValidationException("toolPrefix", "'" + toolPrefix + "' " + PREFIX_RULE);
         }
     }
 

@@ -8,7 +8,8 @@ import dev.manifold.contracts.GatewayConfig;
 import dev.manifold.contracts.GatewayConfigCodec;
 import dev.manifold.contracts.ServerEntry;
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
@@ -31,9 +32,8 @@ public class ConfigApplier {
     private final BackendEndpoints endpoints;
     private final Aggregator aggregator;
     private final Counter applies;
-    private final MeterRegistry registry;
-    /** {@code manifold.broker.config.info{version}}: one series, for the version in force. */
-    private Gauge versionInfo;
+    /** {@code manifold.broker.config.info{version}}: one row, for the version in force. */
+    private final MultiGauge versionInfo;
     private volatile GatewayConfig applied;
     /** System.nanoTime() of the first apply; meaningful only once {@link #applied} is set. */
     private volatile long firstAppliedNanos;
@@ -43,7 +43,9 @@ public class ConfigApplier {
         this.supervisor = supervisor;
         this.endpoints = endpoints;
         this.aggregator = aggregator;
-        this.registry = registry;
+        this.versionInfo = MultiGauge.builder("manifold.broker.config.info")
+                .description("1, labelled with the config version this broker has applied")
+                .register(registry);
         this.applies = Counter.builder("manifold.broker.config.applies")
                 .description("Config versions applied")
                 .register(registry);
@@ -112,12 +114,7 @@ public class ConfigApplier {
      * controller published ({@code manifold_controller_config_published_info}).
      */
     private void versionGauge(String version) {
-        if (versionInfo != null) {
-            registry.remove(versionInfo);
-        }
-        versionInfo = Gauge.builder("manifold.broker.config.info", () -> 1)
-                .description("1, labelled with the config version this broker has applied")
-                .tag("version", version)
-                .register(registry);
+        // overwrite: the previous version's row is removed, so there is always exactly one series
+        versionInfo.register(List.of(MultiGauge.Row.of(Tags.of("version", version), 1)), true);
     }
 }

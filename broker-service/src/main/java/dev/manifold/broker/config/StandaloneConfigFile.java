@@ -2,6 +2,7 @@ package dev.manifold.broker.config;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.manifold.contracts.ConfigValidationException;
@@ -14,6 +15,8 @@ import dev.manifold.contracts.ToolFilter;
 
 import java.io.IOException;
 import java.util.List;
+import java.util.Map;
+import java.util.HashMap;
 
 /**
  * The standalone YAML file, read strictly: unknown fields, duplicate names and invalid values are rejected with
@@ -58,7 +61,87 @@ public final class StandaloneConfigFile {
             }
             entries.add(doc.servers.get(i).entry(i));
         }
+        rejectSharedNamesAndPrefixes(yaml, doc.prefixMode == null ? PrefixMode.ALWAYS : doc.prefixMode, entries);
         return GatewayConfigCodec.build(doc.prefixMode, entries);
+    }
+
+    /**
+     * Two entries with one name, or (unless {@code prefixMode: never}, where prefixes are not used) one non-empty
+     * {@code toolPrefix}, are rejected naming both entries and both lines, as the controller refuses a prefix
+     * conflict: silently dropping the colliding tools would leave the user guessing.
+     */
+    private static void rejectSharedNamesAndPrefixes(byte[] yaml, PrefixMode mode, List<ServerEntry> entries) {
+        Map<String, Integer> names = new HashMap<>();
+        Map<String, Integer> prefixes = new HashMap<>();
+        int[][] lines = null;
+        for (int i = 0; i < entries.size(); i++) {
+            ServerEntry entry = entries.get(i);
+            Integer first = names.putIfAbsent(entry.id(), i);
+            if (first != null) {
+                lines = lines == null ? entryLines(yaml) : lines;
+                throw new ConfigValidationException("servers[" + i + "].name", "duplicate name '" + entry.id()
+                        + "': servers[" + first + "]" + line(lines, first, 0) + " and servers[" + i + "]"
+                        + line(lines, i, 0) + " both use it; names must be unique");
+            }
+            String prefix = entry.toolPrefix();
+            if (mode == PrefixMode.NEVER || prefix == null || prefix.isEmpty()) {
+                continue;
+            }
+            first = prefixes.putIfAbsent(prefix, i);
+            if (first != null) {
+                lines = lines == null ? entryLines(yaml) : lines;
+                throw new ConfigValidationException("servers[" + i + "].toolPrefix", "toolPrefix '" + prefix
+                        + "' is already the prefix of server '" + entries.get(first).id() + "'" + line(lines, first, 1)
+                        + "; server '" + entry.id() + "'" + line(lines, i, 1) + " must use another one");
+            }
+        }
+    }
+
+    private static String line(int[][] lines, int index, int which) {
+        return index < lines.length && lines[index][which] > 0 ? " (line " + lines[index][which] + ")" : "";
+    }
+
+    /**
+     * The line of each server entry's {@code name} and {@code toolPrefix} values, by index ({@code -1} when absent).
+     * Only called on a file that already parsed, to name lines in cross-entry errors.
+     */
+    static int[][] entryLines(byte[] yaml) {
+        List<int[]> out = new java.util.ArrayList<>();
+        try (JsonParser p = YAML.createParser(yaml)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                return new int[0][];
+            }
+            for (JsonToken t = p.nextToken(); t == JsonToken.FIELD_NAME; t = p.nextToken()) {
+                String field = p.currentName();
+                JsonToken value = p.nextToken();
+                if (!"servers".equals(field) || value != JsonToken.START_ARRAY) {
+                    p.skipChildren();
+                    continue;
+                }
+                for (JsonToken e = p.nextToken(); e != null && e != JsonToken.END_ARRAY; e = p.nextToken()) {
+                    int[] entry = {-1, -1};
+                    if (e == JsonToken.START_OBJECT) {
+                        for (JsonToken f = p.nextToken(); f == JsonToken.FIELD_NAME; f = p.nextToken()) {
+                            String name = p.currentName();
+                            p.nextToken();
+                            int line = p.currentTokenLocation().getLineNr();
+                            if ("name".equals(name)) {
+                                entry[0] = line;
+                            } else if ("toolPrefix".equals(name)) {
+                                entry[1] = line;
+                            }
+                            p.skipChildren();
+                        }
+                    } else {
+                        p.skipChildren();
+                    }
+                    out.add(entry);
+                }
+            }
+        } catch (IOException e) {
+            // the file parsed a moment ago; without lines the errors still name the entries
+        }
+        return out.toArray(int[][]::new);
     }
 
     private static boolean holdsNoDocument(byte[] yaml) {

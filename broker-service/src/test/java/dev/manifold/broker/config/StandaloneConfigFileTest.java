@@ -55,7 +55,7 @@ class StandaloneConfigFileTest {
                 servers:
                   - { name: a, url: "http://a/mcp" }
                   - { name: a, url: "http://b/mcp" }
-                """)).getMessage().contains("duplicate server id 'a'"));
+                """)).getMessage().contains("duplicate name 'a'"));
         ConfigValidationException missingName = assertThrows(ConfigValidationException.class, () -> parse("""
                 servers:
                   - url: http://a/mcp
@@ -95,5 +95,56 @@ class StandaloneConfigFileTest {
     @Test
     void anEmptyServerListIsAValidConfig() {
         assertEquals(0, parse("servers: []\n").servers().size());
+    }
+
+    @Test
+    void aDuplicateNameNamesBothEntriesAndTheirLines() {
+        ConfigValidationException e = assertThrows(ConfigValidationException.class, () -> parse("""
+                servers:
+                  - name: weather
+                    url: http://a/mcp
+                    toolPrefix: a_
+                  - name: weather
+                    url: http://b/mcp
+                    toolPrefix: b_
+                """));
+        assertEquals("servers[1].name", e.field());
+        assertTrue(e.getMessage().contains("servers[0] (line 2) and servers[1] (line 5)"), e.getMessage());
+    }
+
+    @Test
+    void twoServersWithOnePrefixAreRejectedNamingBothLikeTheControllerDoes() {
+        ConfigValidationException e = assertThrows(ConfigValidationException.class, () -> parse("""
+                prefixMode: always
+                servers:
+                  - name: alpha
+                    url: http://a/mcp
+                    toolPrefix: shared_
+                  - name: beta
+                    url: http://b/mcp
+                    toolPrefix: shared_
+                """));
+        assertEquals("servers[1].toolPrefix", e.field());
+        assertTrue(e.getMessage().contains("'shared_' is already the prefix of server 'alpha' (line 5)"), e.getMessage());
+        assertTrue(e.getMessage().contains("server 'beta' (line 8)"), e.getMessage());
+        // With prefixMode never, prefixes are not used, so sharing one is harmless.
+        assertEquals(2, parse("""
+                prefixMode: never
+                servers:
+                  - { name: alpha, url: "http://a/mcp", toolPrefix: shared_ }
+                  - { name: beta, url: "http://b/mcp", toolPrefix: shared_ }
+                """).servers().size());
+    }
+
+    @Test
+    void aYamlIndentationErrorIsOneLineWithLineAndColumn() {
+        ConfigValidationException e = assertThrows(ConfigValidationException.class, () -> parse("""
+                servers:
+                  - name: alpha
+                    url: http://a/mcp
+                   toolPrefix: a_
+                """));
+        assertEquals(1, e.getMessage().lines().count(), e.getMessage());
+        assertTrue(e.getMessage().matches(".*expected <block end>.*\\(line 4, column \\d+\\)"), e.getMessage());
     }
 }

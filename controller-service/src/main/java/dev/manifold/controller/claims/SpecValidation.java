@@ -1,5 +1,6 @@
 package dev.manifold.controller.claims;
 
+import dev.manifold.contracts.ServerEntry;
 import dev.manifold.contracts.PrefixMode;
 import dev.manifold.controller.api.v1alpha1.MCPServerSpec;
 import dev.manifold.controller.api.v1alpha1.TargetRef;
@@ -21,7 +22,6 @@ import java.util.regex.Pattern;
 public final class SpecValidation {
 
     /** Same pattern as the CRD schema; prefixes become part of tool names. */
-    public static final Pattern PREFIX = Pattern.compile("^[a-z0-9][a-z0-9_]*$");
     private static final Pattern ENV_NAME = Pattern.compile("^[A-Za-z_][A-Za-z0-9_]*$");
     private static final String GATEWAY_GROUP = "gateway.networking.k8s.io";
 
@@ -45,8 +45,8 @@ public final class SpecValidation {
             if (mode == PrefixMode.ALWAYS) {
                 problems.add("spec.toolPrefix is required because the gateway's prefixMode is always");
             }
-        } else if (!PREFIX.matcher(prefix).matches() || prefix.length() > 32) {
-            problems.add("spec.toolPrefix '" + prefix + "' must match ^[a-z0-9][a-z0-9_]*$ (at most 32 characters)");
+        } else if (!ServerEntry.validPrefix(prefix)) {
+            problems.add("spec.toolPrefix '" + prefix + "' " + ServerEntry.PREFIX_RULE);
         }
         if (spec.getUrl() != null) {
             urlProblem(spec.getUrl()).ifPresent(problems::add);

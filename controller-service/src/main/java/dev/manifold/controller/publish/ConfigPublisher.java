@@ -62,9 +62,8 @@ public class ConfigPublisher {
     private final PrefixMode mode;
     private final Counter publishes;
     private final Counter failures;
-    private final MeterRegistry registry;
-    /** {@code manifold_controller_config_published_info{version}}: one series, for the version last stored. */
-    private io.micrometer.core.instrument.Gauge publishedInfo;
+    /** {@code manifold_controller_config_published_info{version}}: one row, for the version last stored. */
+    private final io.micrometer.core.instrument.MultiGauge publishedInfo;
     private final ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "manifold-config-publisher");
         t.setDaemon(true);
@@ -85,7 +84,9 @@ public class ConfigPublisher {
         this.config = config;
         this.names = new RedisNames(config.redisPrefix());
         this.mode = config.mode();
-        this.registry = registry;
+        this.publishedInfo = io.micrometer.core.instrument.MultiGauge.builder(PUBLISHED_INFO_METRIC)
+                .description("1, labelled with the GatewayConfig version stored in the ConfigMap and Redis")
+                .register(registry);
         this.failures = Counter.builder(FAILURES_METRIC)
                 .description("Attempts to store the GatewayConfig that failed (retried after 2 s)").register(registry);
         this.publishes = Counter.builder(PUBLISHES_METRIC)
@@ -221,12 +222,9 @@ public class ConfigPublisher {
             LOG.debugf("config %s already stored; nothing written", next.version());
         }
         if (published == null || !published.version().equals(next.version())) {
-            if (publishedInfo != null) {
-                registry.remove(publishedInfo);
-            }
-            publishedInfo = io.micrometer.core.instrument.Gauge.builder(PUBLISHED_INFO_METRIC, () -> 1)
-                    .description("1, labelled with the GatewayConfig version stored in the ConfigMap and Redis")
-                    .tag("version", next.version()).register(registry);
+            // overwrite: the previous version's row is removed, so there is always exactly one series
+            publishedInfo.register(List.of(io.micrometer.core.instrument.MultiGauge.Row.of(
+                    io.micrometer.core.instrument.Tags.of("version", next.version()), 1)), true);
         }
         published = next;
     }

@@ -1,5 +1,6 @@
 package dev.manifold.controller.api.v1alpha1;
 
+import dev.manifold.contracts.ServerEntry;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
@@ -29,8 +30,8 @@ public class MCPServerSpec {
     private WorkloadSpec workload;
 
     @JsonPropertyDescription("Prefix of this server's tool, prompt and resource names. Optional only when the gateway's prefixMode is never or conditional.")
-    @Pattern("^[a-z0-9][a-z0-9_]*$")
-    @Size(max = 32)
+    @Pattern(ServerEntry.PREFIX_PATTERN)
+    @Size(max = ServerEntry.PREFIX_MAX_LENGTH)
     private String toolPrefix;
 
     @JsonPropertyDescription("Glob filters over the server's own tool names.")
