@@ -30,6 +30,32 @@ public final class WorkloadNames {
         return w.getPath() == null ? "/mcp" : w.getPath();
     }
 
+    /** Resources of a workload container that names none: small, with a memory limit so a leak cannot take a node. */
+    public static io.fabric8.kubernetes.api.model.ResourceRequirements defaultResources() {
+        return new io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder()
+                .addToRequests("cpu", new io.fabric8.kubernetes.api.model.Quantity("100m"))
+                .addToRequests("memory", new io.fabric8.kubernetes.api.model.Quantity("128Mi"))
+                .addToLimits("memory", new io.fabric8.kubernetes.api.model.Quantity("512Mi"))
+                .build();
+    }
+
+    /**
+     * Readiness of a workload pod: an HTTP GET of {@code readinessPath} on the MCP port when the user names one, else
+     * a TCP connect to the MCP port (an MCP endpoint answers a bare GET with 4xx, so it cannot be probed as HTTP).
+     * The proxy-runner routes only to ready pods.
+     */
+    public static io.fabric8.kubernetes.api.model.Probe readinessProbe(WorkloadSpec w) {
+        io.fabric8.kubernetes.api.model.ProbeBuilder probe = new io.fabric8.kubernetes.api.model.ProbeBuilder()
+                .withPeriodSeconds(5).withFailureThreshold(3).withTimeoutSeconds(2);
+        io.fabric8.kubernetes.api.model.IntOrString port = new io.fabric8.kubernetes.api.model.IntOrString("mcp");
+        if (w.getReadinessPath() != null && !w.getReadinessPath().isBlank()) {
+            probe.withNewHttpGet().withPath(w.getReadinessPath()).withPort(port).endHttpGet();
+        } else {
+            probe.withNewTcpSocket().withPort(port).endTcpSocket();
+        }
+        return probe.build();
+    }
+
     public static int replicas(WorkloadSpec w) {
         return w.getReplicas() == null ? 1 : w.getReplicas();
     }

@@ -17,6 +17,7 @@ import dev.manifold.it.support.RawMcpSession;
 import dev.manifold.it.support.ServerEverything;
 import io.fabric8.kubernetes.api.model.Event;
 import io.vertx.core.Vertx;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -510,6 +511,49 @@ class SystemIT {
                   toolPrefix: %s
                   targetRef: {group: gateway.networking.k8s.io, kind: HTTPRoute, name: %s}
                 """.formatted(name, NS, prefix, route);
+    }
+
+    /**
+     * deploy/monitoring names only metrics the running services export: every metric name in an alert expression or
+     * a dashboard panel is in the /q/metrics output of the services of this system (after every scenario ran, so the
+     * counters that appear on first use exist), and every probe path the Deployments use answers.
+     */
+    @Test
+    @Order(7)
+    void everyMetricTheAlertsAndTheDashboardUseIsExportedAndEveryProbePathAnswers() throws java.io.IOException {
+        Path root = ItEnvironment.repoRoot();
+        String monitoring = Files.readString(root.resolve("deploy/monitoring/prometheusrule.yaml"))
+                + Files.readString(root.resolve("deploy/monitoring/manifold-dashboard.json"));
+        java.util.Set<String> used = new java.util.TreeSet<>();
+        Matcher m = Pattern.compile("\\bmanifold_[a-z_]+").matcher(monitoring);
+        while (m.find()) {
+            used.add(m.group());
+        }
+        assertTrue(used.size() > 10, "too few metric names found in deploy/monitoring: " + used);
+        java.util.Set<String> exported = new java.util.TreeSet<>();
+        for (ServiceProcess service : system.services()) {
+            if (!service.isAlive()) {
+                continue;
+            }
+            for (String line : service.get("/q/metrics").body().lines().toList()) {
+                if (!line.startsWith("#") && !line.isBlank()) {
+                    String name = line.split("[{ ]", 2)[0];
+                    exported.add(name);
+                    exported.add(name.replaceAll("_(bucket|count|sum|max)$", ""));
+                }
+            }
+            for (String path : List.of("/q/health/live", "/q/health/ready")) {
+                assertEquals(200, service.get(path).statusCode(), service.name() + " " + path);
+            }
+        }
+        for (ServiceProcess proxy : system.proxyRunners()) {
+            if (proxy.isAlive()) {
+                assertEquals(200, proxy.get("/q/health/group/serving").statusCode(), proxy.name());
+            }
+        }
+        java.util.Set<String> missing = new java.util.TreeSet<>(used);
+        missing.removeAll(exported);
+        assertTrue(missing.isEmpty(), "deploy/monitoring uses metrics no service exports: " + missing);
     }
 
     private static String urlServer(String name, String prefix, String url) {

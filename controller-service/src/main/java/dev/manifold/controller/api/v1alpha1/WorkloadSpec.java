@@ -43,8 +43,16 @@ public class WorkloadSpec {
     @JsonPropertyDescription("Environment variables (order does not matter; they are applied sorted by name).")
     private List<EnvEntry> env;
 
-    @JsonPropertyDescription("Container resource requests and limits.")
+    @JsonPropertyDescription("Container resource requests and limits. Default: requests cpu 100m and memory 128Mi, limit memory 512Mi.")
     private ResourceRequirements resources;
+
+    @JsonPropertyDescription("HTTP path the readiness probe GETs on the MCP port (it must answer 2xx or 3xx without an MCP session). Unset: a TCP probe on the MCP port.")
+    @Pattern("^/.*")
+    private String readinessPath;
+
+    @JsonPropertyDescription("UID to run the container as, for images whose user is root by name; the pod always runs as non-root.")
+    @Min(1)
+    private Long runAsUser;
 
     public String getImage() {
         return image;
@@ -92,6 +100,22 @@ public class WorkloadSpec {
 
     public void setEnv(List<EnvEntry> env) {
         this.env = env;
+    }
+
+    public String getReadinessPath() {
+        return readinessPath;
+    }
+
+    public void setReadinessPath(String readinessPath) {
+        this.readinessPath = readinessPath;
+    }
+
+    public Long getRunAsUser() {
+        return runAsUser;
+    }
+
+    public void setRunAsUser(Long runAsUser) {
+        this.runAsUser = runAsUser;
     }
 
     public ResourceRequirements getResources() {
