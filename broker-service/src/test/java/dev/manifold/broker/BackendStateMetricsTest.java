@@ -1,11 +1,11 @@
 package dev.manifold.broker;
 
+import dev.manifold.broker.testing.ExtraBackend;
 import dev.manifold.broker.testing.FixtureBackends;
 import dev.manifold.broker.testing.FixtureMcpServer;
 import dev.manifold.broker.testing.McpClient;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -29,21 +29,20 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 @QuarkusTest
 @WithTestResource(FixtureBackends.class)
 class BackendStateMetricsTest {
-    private Vertx vertx;
+    private ExtraBackend extra;
     private FixtureMcpServer gamma;
 
     @BeforeEach
     void setUp() throws Exception {
         FixtureBackends.restoreBaseConfig();
-        vertx = Vertx.vertx();
-        gamma = new FixtureMcpServer(vertx, "gamma", List.of("ping_me"), false).start();
+        extra = ExtraBackend.start("gamma", List.of("ping_me"));
+        gamma = extra.server();
     }
 
     @AfterEach
     void tearDown() throws Exception {
         FixtureBackends.restoreBaseConfig();
-        gamma.close();
-        vertx.close();
+        extra.close();
     }
 
     private void writeConfigWithGammaAndADisabledServer() throws Exception {
@@ -110,10 +109,16 @@ class BackendStateMetricsTest {
     }
 
     @Test
-    void theAppliedVersionIsExportedForTheNotAppliedAlert() {
-        String version = given().get("/q/health/ready").then().extract().path("checks[0].data.version");
-        assertEquals(1, metric("manifold_broker_config_info{version=\"" + version + "\"}"));
-        assertEquals(1, metrics().lines().filter(l -> l.startsWith("manifold_broker_config_info{")).count());
+    void theAppliedVersionIsExportedForTheNotAppliedAlert() throws Exception {
+        String before = given().get("/q/health/ready").then().extract().path("checks[0].data.version");
+        assertEquals(1, metric("manifold_broker_config_info{version=\"" + before + "\"}"));
+
+        writeConfigWithGammaAndADisabledServer();
+        await().ignoreExceptions().atMost(Duration.ofSeconds(20)).until(() ->
+                !before.equals(given().get("/q/health/ready").then().extract().path("checks[0].data.version")));
+        String after = given().get("/q/health/ready").then().extract().path("checks[0].data.version");
+        assertEquals(1, metric("manifold_broker_config_info{version=\"" + after + "\"}"));
+        assertFalse(metrics().contains("version=\"" + before + "\""), "the replaced version's series remains");
     }
 
     private static String metrics() {

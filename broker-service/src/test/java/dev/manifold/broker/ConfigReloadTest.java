@@ -1,11 +1,11 @@
 package dev.manifold.broker;
 
+import dev.manifold.broker.testing.ExtraBackend;
 import dev.manifold.broker.testing.FixtureBackends;
 import dev.manifold.broker.testing.FixtureMcpServer;
 import dev.manifold.broker.testing.McpClient;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -29,21 +29,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @QuarkusTest
 @WithTestResource(FixtureBackends.class)
 class ConfigReloadTest {
-    private Vertx vertx;
+    private ExtraBackend extra;
     private FixtureMcpServer gamma;
 
     @BeforeEach
     void setUp() throws Exception {
         FixtureBackends.restoreBaseConfig();
-        vertx = Vertx.vertx();
-        gamma = new FixtureMcpServer(vertx, "gamma", List.of("ping_me"), false).start();
+        extra = ExtraBackend.start("gamma", List.of("ping_me"));
+        gamma = extra.server();
     }
 
     @AfterEach
     void tearDown() throws Exception {
         FixtureBackends.restoreBaseConfig();
-        gamma.close();
-        vertx.close();
+        extra.close();
     }
 
     @Test

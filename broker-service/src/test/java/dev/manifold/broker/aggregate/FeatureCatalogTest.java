@@ -130,16 +130,17 @@ class FeatureCatalogTest {
 
     @Test
     void labelsAreThePrefixInSchemeCharacters() {
-        assertEquals("alpha", FeatureCatalog.label(new Src("x", "Alpha_").source().entry()));
-        assertEquals("my-tools", FeatureCatalog.label(new Src("x", "My_Tools__").source().entry()));
-        assertEquals("m9x", FeatureCatalog.label(new Src("x", "_9x").source().entry()));
+        // Prefixes follow the one rule (contracts: ^[a-z0-9][a-z0-9_]*$); labels turn _ into - and start with a letter.
+        assertEquals("alpha", FeatureCatalog.label(new Src("x", "alpha_").source().entry()));
+        assertEquals("my-tools", FeatureCatalog.label(new Src("x", "my_tools__").source().entry()));
+        assertEquals("m9x", FeatureCatalog.label(new Src("x", "9x").source().entry()));
         assertEquals("team-a-alpha", FeatureCatalog.label(new Src("team-a/alpha", "").source().entry()));
     }
 
     @Test
     void alwaysNamespacesUrisReversiblyIncludingTemplates() {
         FeatureCatalog catalog = build(PrefixMode.ALWAYS,
-                new Src("a", "Alpha_").resources("test://docs/1", "file:///etc/x").templates("test://items/{id}"),
+                new Src("a", "alpha_").resources("test://docs/1", "file:///etc/x").templates("test://items/{id}"),
                 new Src("b", "b_").resources("test://docs/1"));
         assertEquals(List.of("alpha+file:///etc/x", "alpha+test://docs/1", "b+test://docs/1"), List.copyOf(catalog.resources().keySet()));
         assertEquals(List.of("alpha+test://items/{id}"), List.copyOf(catalog.templates().keySet()));
@@ -205,7 +206,7 @@ class FeatureCatalogTest {
     @Test
     void labelCollisionsGetDistinctLabelsAndStillRoundTrip() {
         FeatureCatalog catalog = build(PrefixMode.ALWAYS,
-                new Src("b", "A-").resources("test://x"),
+                new Src("b", "a__").resources("test://x"),
                 new Src("a", "a_").resources("test://x"));
         String exposedA = catalog.exposeUri("a", "test://x");
         String exposedB = catalog.exposeUri("b", "test://x");

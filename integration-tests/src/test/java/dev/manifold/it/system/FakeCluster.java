@@ -51,6 +51,7 @@ public final class FakeCluster implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final KubernetesMockServer api;
+    private final ServerSideApplyDispatcher dispatcher = new ServerSideApplyDispatcher();
     private final KubernetesClient client;
     private final PrivateRedis redis;
     private final HostsFile hosts;
@@ -67,7 +68,7 @@ public final class FakeCluster implements AutoCloseable {
     private FakeCluster(Path logDir) {
         this.logDir = logDir;
         api = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
-                new ServerSideApplyDispatcher(), false);
+                dispatcher, false);
         try {
             api.init(InetAddress.getByName("127.0.0.1"), ItEnvironment.freePort());
         } catch (IOException e) {
@@ -137,6 +138,23 @@ public final class FakeCluster implements AutoCloseable {
                         .stream().map(OwnerReference::getUid).anyMatch(uid::equals))
                 .toList();
         owned.forEach(o -> client.resource(o).delete());
+    }
+
+    /** The YAML of a URL MCPServer, as a user writes it. */
+    static String urlServer(String namespace, String name, String prefix, String url) {
+        return """
+                apiVersion: mcp.manifold.dev/v1alpha1
+                kind: MCPServer
+                metadata: {name: %s, namespace: %s}
+                spec:
+                  toolPrefix: %s
+                  url: "%s"
+                """.formatted(name, namespace, prefix, url);
+    }
+
+    /** Every API request the fake cluster received so far. */
+    List<ServerSideApplyDispatcher.ApiRequest> apiRequests() {
+        return dispatcher.requests();
     }
 
     public String apiUrl() {

@@ -110,13 +110,6 @@ class LeaderElectionIT {
     }
 
     private static String urlServer(String name, String prefix) {
-        return """
-                apiVersion: mcp.manifold.dev/v1alpha1
-                kind: MCPServer
-                metadata: {name: %s, namespace: mcp}
-                spec:
-                  toolPrefix: %s
-                  url: "http://%s.example:8080/mcp"
-                """.formatted(name, prefix, name);
+        return FakeCluster.urlServer("mcp", name, prefix, "http://" + name + ".example:8080/mcp");
     }
 }

@@ -27,6 +27,8 @@ public final class ManifoldSystem implements AutoCloseable {
 
     /** Where the services run and the controller publishes its ConfigMap. */
     public static final String SYSTEM_NAMESPACE = "manifold-system";
+    /** The controller's User-Agent toward the fake cluster. */
+    public static final String CONTROLLER_USER_AGENT = "manifold-controller-system-it";
     public static final String REDIS_PREFIX = "manifold";
     /** The brokers' probe interval: short, so "Ready within one probe interval" is quick to observe. */
     public static final Duration PROBE_INTERVAL = Duration.ofSeconds(2);
@@ -61,7 +63,10 @@ public final class ManifoldSystem implements AutoCloseable {
         ServiceProcess controller = new ServiceProcess("controller", ItEnvironment.controllerJar(),
                 withCluster(cluster, Map.of(
                         "manifold.controller.namespace", SYSTEM_NAMESPACE,
-                        "manifold.controller.redis-prefix", REDIS_PREFIX)), logDir);
+                        "manifold.controller.redis-prefix", REDIS_PREFIX,
+                        // fabric8 reads it as the client's User-Agent: the fake cluster tells the controller's
+                        // requests from the others' by it (SystemIT's RBAC check).
+                        "kubernetes.user.agent", CONTROLLER_USER_AGENT)), logDir);
         List<ServiceProcess> proxies = new ArrayList<>();
         for (String replica : List.of("a", "b")) {
             proxies.add(new ServiceProcess("proxy-runner-" + replica, ItEnvironment.proxyJar(),

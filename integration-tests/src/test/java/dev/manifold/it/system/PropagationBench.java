@@ -27,14 +27,7 @@ public final class PropagationBench {
      */
     static Duration createAndAwaitAtBothBrokers(ManifoldSystem system, String name, String prefix, String url) {
         long start = System.nanoTime();
-        system.cluster().create("""
-                apiVersion: mcp.manifold.dev/v1alpha1
-                kind: MCPServer
-                metadata: {name: %s, namespace: mcp}
-                spec:
-                  toolPrefix: %s
-                  url: "%s"
-                """.formatted(name, prefix, url));
+        system.cluster().create(FakeCluster.urlServer("mcp", name, prefix, url));
         List<ServiceProcess> pending = new ArrayList<>(system.brokers());
         await(prefix + "echo listed at both brokers").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
                 .until(() -> {

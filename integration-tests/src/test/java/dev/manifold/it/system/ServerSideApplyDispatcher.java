@@ -33,8 +33,26 @@ final class ServerSideApplyDispatcher extends KubernetesCrudDispatcher {
     private static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /** One API request as the server saw it: who (User-Agent), the HTTP method and the path with its query. */
+    record ApiRequest(String userAgent, String method, String path) {
+    }
+
+    private final java.util.Queue<ApiRequest> requests = new java.util.concurrent.ConcurrentLinkedQueue<>();
+
     ServerSideApplyDispatcher() {
         super(List.of());
+    }
+
+    /** Every request received so far, in order (the RBAC test derives the verbs each service used from them). */
+    List<ApiRequest> requests() {
+        return List.copyOf(requests);
+    }
+
+    @Override
+    public MockResponse dispatch(RecordedRequest request) {
+        String agent = request.getHeader("User-Agent");
+        requests.add(new ApiRequest(agent == null ? "" : agent, request.getMethod(), request.getPath()));
+        return super.dispatch(request);
     }
 
     /**

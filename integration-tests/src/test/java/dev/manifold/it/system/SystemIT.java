@@ -556,14 +556,34 @@ class SystemIT {
         assertTrue(missing.isEmpty(), "deploy/monitoring uses metrics no service exports: " + missing);
     }
 
+    /**
+     * The controller's RBAC (deploy/base/controller/rbac.yaml) is exactly what it uses: every request the controller
+     * made to the fake cluster during all scenarios (told apart by its User-Agent) is granted, and every granted
+     * verb was used, or is listed below with the reason it cannot be seen here.
+     */
+    @Test
+    @Order(8)
+    void theControllersRbacGrantsExactlyTheVerbsItUses() throws java.io.IOException {
+        java.util.Set<String> used = new java.util.TreeSet<>();
+        for (ServerSideApplyDispatcher.ApiRequest r : cluster.apiRequests()) {
+            if (r.userAgent().equals(ManifoldSystem.CONTROLLER_USER_AGENT)) {
+                RbacVerbs.of(r.method(), r.path()).ifPresent(used::add);
+            }
+        }
+        assertTrue(used.size() > 5, "too few controller requests recorded: " + used);
+        java.util.Set<String> granted = RbacVerbs.granted(ItEnvironment.repoRoot()
+                .resolve("deploy/base/controller/rbac.yaml"));
+        java.util.Set<String> missing = new java.util.TreeSet<>(used);
+        missing.removeAll(granted);
+        assertTrue(missing.isEmpty(), "the controller uses verbs its RBAC does not grant: " + missing);
+        java.util.Set<String> unused = new java.util.TreeSet<>(granted);
+        unused.removeAll(used);
+        unused.removeAll(RbacVerbs.CONTROLLER_JUSTIFIED.keySet());
+        assertTrue(unused.isEmpty(), "the controller's RBAC grants verbs it never used (remove them, or justify them"
+                + " in RbacVerbs.CONTROLLER_JUSTIFIED): " + unused + "; used: " + used);
+    }
+
     private static String urlServer(String name, String prefix, String url) {
-        return """
-                apiVersion: mcp.manifold.dev/v1alpha1
-                kind: MCPServer
-                metadata: {name: %s, namespace: %s}
-                spec:
-                  toolPrefix: %s
-                  url: "%s"
-                """.formatted(name, NS, prefix, url);
+        return FakeCluster.urlServer(NS, name, prefix, url);
     }
 }
