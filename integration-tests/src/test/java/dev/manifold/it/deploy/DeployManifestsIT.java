@@ -127,6 +127,28 @@ class DeployManifestsIT {
         }
     }
 
+    @Test
+    void theUnknownFieldCheckCatchesATypo() {
+        List<HasMetadata> docs = documents("""
+                apiVersion: apps/v1
+                kind: Deployment
+                metadata: {name: typo}
+                spec:
+                  selector: {matchLabels: {app: x}}
+                  template:
+                    metadata: {labels: {app: x}}
+                    spec:
+                      containers:
+                        - name: c
+                          image: i
+                          readinessProbe: {httpGet: {path: /q/health/ready, port: 8080}, periodSecond: 5}
+                """);
+        List<String> unknown = new ArrayList<>();
+        unknownFields(docs.get(0), "", unknown);
+        assertEquals(1, unknown.size(), unknown.toString());
+        assertTrue(unknown.get(0).contains("periodSecond"), unknown.toString());
+    }
+
     private static void prometheusOperatorKind(String what, GenericKubernetesResource doc) {
         JsonNode json = YAML.valueToTree(doc);
         switch (doc.getKind()) {

@@ -21,7 +21,14 @@ import java.util.TreeSet;
 final class RbacVerbs {
 
     /** Granted to the controller but not exercised by the system tier, with the reason each is needed. */
-    static final Map<String, String> CONTROLLER_JUSTIFIED = Map.of();
+    static final Map<String, String> CONTROLLER_JUSTIFIED = Map.of(
+            "/services:create", "JOSDK creates with POST when server-side apply is off (enable-ssa=false)",
+            "apps/statefulsets:create", "JOSDK creates with POST when server-side apply is off (enable-ssa=false)",
+            "networking.k8s.io/networkpolicies:create", "JOSDK creates with POST when server-side apply is off",
+            "/services:delete", "JOSDK deletes a workload's headless Service when its MCPServer stops qualifying",
+            "apps/statefulsets:delete", "JOSDK deletes a workload's StatefulSet when its MCPServer stops qualifying",
+            "networking.k8s.io/networkpolicies:delete", "JOSDK deletes a workload's NetworkPolicy when its MCPServer"
+                    + " stops qualifying");
 
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
