@@ -72,14 +72,7 @@ class ConfigurationDocIT {
         for (Service service : SERVICES) {
             out.append("\n## ").append(service.title()).append("\n\n")
                     .append("| key | env | default | description |\n| --- | --- | --- | --- |\n");
-            String source = Files.readString(root.resolve(service.sourcePath()));
-            List<String[]> rows = new ArrayList<>();
-            try (URLClassLoader loader = loader(root.resolve(service.module()).resolve("target/quarkus-app"))) {
-                Class<?> mapping = loader.loadClass(service.mappingClass());
-                Class<? extends Annotation> configMapping = annotation(loader, "io.smallrye.config.ConfigMapping");
-                String prefix = (String) configMapping.getMethod("prefix").invoke(mapping.getAnnotation(configMapping));
-                keys(mapping, prefix, loader, source, rows);
-            }
+            List<String[]> rows = mappingKeys(root, service);
             for (String[] q : QUARKUS_KEYS) {
                 if (q[0].equals("all") || q[0].equals(service.module())) {
                     rows.add(new String[] {q[1], q[2], q[3]});
@@ -92,6 +85,22 @@ class ConfigurationDocIT {
             }
         }
         return out.toString();
+    }
+
+    /**
+     * Every key of one service's {@code @ConfigMapping}, read from its packaged classes: {key, default (or empty),
+     * description from the source's Javadoc}.
+     */
+    static List<String[]> mappingKeys(Path root, Service service) throws Exception {
+        String source = Files.readString(root.resolve(service.sourcePath()));
+        List<String[]> rows = new ArrayList<>();
+        try (URLClassLoader loader = loader(root.resolve(service.module()).resolve("target/quarkus-app"))) {
+            Class<?> mapping = loader.loadClass(service.mappingClass());
+            Class<? extends Annotation> configMapping = annotation(loader, "io.smallrye.config.ConfigMapping");
+            String prefix = (String) configMapping.getMethod("prefix").invoke(mapping.getAnnotation(configMapping));
+            keys(mapping, prefix, loader, source, rows);
+        }
+        return rows;
     }
 
     private static void keys(Class<?> type, String prefix, ClassLoader loader, String source, List<String[]> rows)

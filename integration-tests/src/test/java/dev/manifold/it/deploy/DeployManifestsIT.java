@@ -23,10 +23,6 @@ import org.junit.jupiter.api.Test;
 import java.io.IOException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
-import java.lang.reflect.ParameterizedType;
-import java.lang.reflect.Type;
-import java.net.URL;
-import java.net.URLClassLoader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,14 +30,10 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -326,59 +318,15 @@ class DeployManifestsIT {
         }
     }
 
-    /** The env names of every key of the module's @ConfigMapping interface, read from its packaged classes. */
+    /** The env names of every key of the module's @ConfigMapping interface (read as docs/configuration.md is). */
     static Set<String> configMappingEnvNames(String module) throws Exception {
-        Path app = ItEnvironment.repoRoot().resolve(module).resolve("target/quarkus-app");
-        List<URL> urls = new ArrayList<>();
-        try (Stream<Path> jars = Stream.concat(Files.list(app.resolve("app")), Files.list(app.resolve("lib/main")))) {
-            for (Path jar : jars.toList()) {
-                urls.add(jar.toUri().toURL());
-            }
-        }
+        ConfigurationDocIT.Service service = ConfigurationDocIT.SERVICES.stream()
+                .filter(s -> s.module().equals(module)).findFirst().orElseThrow();
         Set<String> env = new TreeSet<>();
-        try (URLClassLoader loader = new URLClassLoader(urls.toArray(URL[]::new), null)) {
-            Class<?> mappingAnnotation = loader.loadClass("io.smallrye.config.ConfigMapping");
-            String pkg = Map.of("broker-service", "dev.manifold.broker.config.BrokerConfig",
-                    "controller-service", "dev.manifold.controller.config.ControllerConfig",
-                    "proxy-runner", "dev.manifold.proxy.ProxyConfig").get(module);
-            Class<?> mapping = loader.loadClass(pkg);
-            Object annotation = mapping.getAnnotation(mappingAnnotation.asSubclass(java.lang.annotation.Annotation.class));
-            String prefix = (String) mappingAnnotation.getMethod("prefix").invoke(annotation);
-            keys(mapping, prefix, loader, env);
+        for (String[] row : ConfigurationDocIT.mappingKeys(ItEnvironment.repoRoot(), service)) {
+            env.add(ConfigurationDocIT.env(row[0]));
         }
         return env;
-    }
-
-    private static void keys(Class<?> type, String prefix, ClassLoader loader, Set<String> env) throws Exception {
-        @SuppressWarnings("unchecked")
-        Class<? extends java.lang.annotation.Annotation> withName = (Class<? extends java.lang.annotation.Annotation>)
-                loader.loadClass("io.smallrye.config.WithName");
-        for (Method m : type.getMethods()) {
-            if (m.getParameterCount() != 0 || m.isDefault() || Modifier.isStatic(m.getModifiers())) {
-                continue;
-            }
-            java.lang.annotation.Annotation named = m.getAnnotation(withName);
-            String key = named != null ? (String) withName.getMethod("value").invoke(named) : kebab(m.getName());
-            Class<?> returned = m.getReturnType();
-            Type generic = m.getGenericReturnType();
-            if (returned == java.util.Optional.class && generic instanceof ParameterizedType p
-                    && p.getActualTypeArguments()[0] instanceof Class<?> inner && isGroup(inner)) {
-                keys(inner, prefix + "." + key, loader, env);
-            } else if (isGroup(returned)) {
-                keys(returned, prefix + "." + key, loader, env);
-            } else {
-                env.add((prefix + "." + key).toUpperCase(Locale.ROOT).replaceAll("[^A-Z0-9]", "_"));
-            }
-        }
-    }
-
-    private static boolean isGroup(Class<?> c) {
-        return c.isInterface() && c.getName().startsWith("dev.manifold");
-    }
-
-    private static String kebab(String camel) {
-        Matcher m = Pattern.compile("([a-z0-9])([A-Z])").matcher(camel);
-        return m.replaceAll("$1-$2").toLowerCase(Locale.ROOT);
     }
 
     private static PodTemplateSpec template(HasMetadata doc) {
