@@ -14,9 +14,10 @@ import dev.manifold.contracts.ServerEntry;
 import dev.manifold.contracts.ToolFilter;
 
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.HashMap;
 
 /**
  * The standalone YAML file, read strictly: unknown fields, duplicate names and invalid values are rejected with
@@ -54,7 +55,7 @@ public final class StandaloneConfigFile {
         if (doc.servers == null) {
             throw new ConfigValidationException("servers", "missing" + NO_SERVERS_HINT);
         }
-        List<ServerEntry> entries = new java.util.ArrayList<>();
+        List<ServerEntry> entries = new ArrayList<>();
         for (int i = 0; i < doc.servers.size(); i++) {
             if (doc.servers.get(i) == null) {
                 throw new ConfigValidationException("servers[" + i + "]", "an entry must not be empty");
@@ -106,7 +107,7 @@ public final class StandaloneConfigFile {
      * Only called on a file that already parsed, to name lines in cross-entry errors.
      */
     static int[][] entryLines(byte[] yaml) {
-        List<int[]> out = new java.util.ArrayList<>();
+        List<int[]> out = new ArrayList<>();
         try (JsonParser p = YAML.createParser(yaml)) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 return new int[0][];

@@ -23,8 +23,7 @@ import java.util.List;
  * {@code readiness-discovery-wait}), even if some are down (they are reported, not fatal); then stays ready, also
  * when Redis goes away (the applied config stays in force) or a later config adds backends. Reports the config
  * source, Redis state (Kubernetes mode), the applied version, the last config problem, whether the first discovery
- * is done, backend counts per state, and
- * the enabled servers that are not Ready (the culprits).
+ * is done, backend counts per state, and the enabled servers that are not Ready (the culprits).
  */
 @Readiness
 @ApplicationScoped

@@ -115,8 +115,7 @@ public class ServerIndex {
         if (infs == null) {
             return List.of();
         }
-        return infs.size() == 1 ? infs.get(0).getStore().list()
-                : infs.stream().flatMap(inf -> inf.getStore().list().stream()).toList();
+        return infs.stream().flatMap(inf -> inf.getStore().list().stream()).toList();
     }
 
     /** The server with this id, if known. */

@@ -1,7 +1,7 @@
 package dev.manifold.controller.claims;
 
-import dev.manifold.contracts.ServerEntry;
 import dev.manifold.contracts.PrefixMode;
+import dev.manifold.contracts.ServerEntry;
 import dev.manifold.controller.api.v1alpha1.MCPServerSpec;
 import dev.manifold.controller.api.v1alpha1.TargetRef;
 import dev.manifold.controller.api.v1alpha1.WorkloadSpec;
@@ -21,7 +21,7 @@ import java.util.regex.Pattern;
  */
 public final class SpecValidation {
 
-    /** Same pattern as the CRD schema; prefixes become part of tool names. */
+    /** Environment variable names of a workload container (the CRD schema's pattern). */
     private static final Pattern ENV_NAME = Pattern.compile("^[A-Za-z_][A-Za-z0-9_]*$");
     private static final String GATEWAY_GROUP = "gateway.networking.k8s.io";
 

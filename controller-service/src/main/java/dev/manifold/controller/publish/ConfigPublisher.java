@@ -19,6 +19,8 @@ import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.redis.datasource.RedisDataSource;
 import jakarta.annotation.PreDestroy;
@@ -63,7 +65,7 @@ public class ConfigPublisher {
     private final Counter publishes;
     private final Counter failures;
     /** {@code manifold_controller_config_published_info{version}}: one row, for the version last stored. */
-    private final io.micrometer.core.instrument.MultiGauge publishedInfo;
+    private final MultiGauge publishedInfo;
     private final ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "manifold-config-publisher");
         t.setDaemon(true);
@@ -84,7 +86,7 @@ public class ConfigPublisher {
         this.config = config;
         this.names = new RedisNames(config.redisPrefix());
         this.mode = config.mode();
-        this.publishedInfo = io.micrometer.core.instrument.MultiGauge.builder(PUBLISHED_INFO_METRIC)
+        this.publishedInfo = MultiGauge.builder(PUBLISHED_INFO_METRIC)
                 .description("1, labelled with the GatewayConfig version stored in the ConfigMap and Redis")
                 .register(registry);
         this.failures = Counter.builder(FAILURES_METRIC)
@@ -223,8 +225,8 @@ public class ConfigPublisher {
         }
         if (published == null || !published.version().equals(next.version())) {
             // overwrite: the previous version's row is removed, so there is always exactly one series
-            publishedInfo.register(List.of(io.micrometer.core.instrument.MultiGauge.Row.of(
-                    io.micrometer.core.instrument.Tags.of("version", next.version()), 1)), true);
+            publishedInfo.register(List.of(MultiGauge.Row.of(
+                    Tags.of("version", next.version()), 1)), true);
         }
         published = next;
     }

@@ -121,11 +121,13 @@ public class MCPServerReconciler implements Reconciler<MCPServer> {
         IndexerResourceCache<MCPServer> servers = context.getPrimaryCache();
         servers.addIndexer(TARGET_INDEX, MCPServerReconciler::targetKeys);
         // A changed HTTPRoute re-resolves the servers that name it (only where the Gateway API is installed).
-        if (gatewayApi.served()) sources.add(new InformerEventSource<>(InformerEventSourceConfiguration.from(HTTPRoute.class, MCPServer.class)
-                .withName("target-httproutes")
-                .withSecondaryToPrimaryMapper(route -> ids(servers, TargetRef.HTTP_ROUTE + "/"
-                        + route.getMetadata().getNamespace() + "/" + route.getMetadata().getName()))
-                .build(), context));
+        if (gatewayApi.served()) {
+            sources.add(new InformerEventSource<>(InformerEventSourceConfiguration.from(HTTPRoute.class, MCPServer.class)
+                    .withName("target-httproutes")
+                    .withSecondaryToPrimaryMapper(route -> ids(servers, TargetRef.HTTP_ROUTE + "/"
+                            + route.getMetadata().getNamespace() + "/" + route.getMetadata().getName()))
+                    .build(), context));
+        }
         // A changed Service re-resolves the servers that name it, and every server behind an HTTPRoute (routes
         // may point at it from any namespace); those reconciles are reads unless the URL really changed.
         sources.add(new InformerEventSource<>(InformerEventSourceConfiguration.from(Service.class, MCPServer.class)

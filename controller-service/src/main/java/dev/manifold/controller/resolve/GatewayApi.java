@@ -23,7 +23,7 @@ public class GatewayApi {
 
     private final KubernetesClient client;
     private final String setting;
-    private volatile Boolean served;
+    private Boolean served;
 
     public GatewayApi(KubernetesClient client, ControllerConfig config) {
         this.client = client;
@@ -35,17 +35,11 @@ public class GatewayApi {
     }
 
     /** Whether HTTPRoutes (gateway.networking.k8s.io/v1) exist here. */
-    public boolean served() {
-        Boolean known = served;
-        if (known == null) {
-            synchronized (this) {
-                if (served == null) {
-                    served = detect();
-                }
-                known = served;
-            }
+    public synchronized boolean served() {
+        if (served == null) {
+            served = detect();
         }
-        return known;
+        return served;
     }
 
     private boolean detect() {
