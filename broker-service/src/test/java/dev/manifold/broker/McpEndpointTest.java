@@ -35,6 +35,22 @@ class McpEndpointTest {
     }
 
     @Test
+    void tracingIsOffByDefaultAndNoTraceContextReachesABackend() {
+        McpClient client = McpClient.initialize();
+        given().contentType("application/json").accept("application/json, text/event-stream")
+                .header("Mcp-Session-Id", client.sessionId())
+                .header("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+                .body("{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/call\",\"params\":{\"name\":\"alpha_echo\","
+                        + "\"arguments\":{\"message\":\"untraced\"}}}")
+                .post("/mcp").then().statusCode(200).body("result.content[0].text", containsString("untraced"));
+        var received = FixtureBackends.alpha.received("tools/call").stream()
+                .filter(r -> r.message().path("params").path("arguments").path("message").asText().equals("untraced"))
+                .toList();
+        assertEquals(1, received.size());
+        assertEquals(null, received.get(0).traceparent(), "a backend got trace context while tracing is off");
+    }
+
+    @Test
     void initializeNegotiatesTheVersionAndIssuesASession() {
         Response response = given().contentType("application/json").accept("application/json, text/event-stream")
                 .body("{\"jsonrpc\":\"2.0\",\"id\":\"init\",\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-03-26\","

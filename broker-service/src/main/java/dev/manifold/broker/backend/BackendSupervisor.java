@@ -16,6 +16,7 @@ import io.smallrye.mutiny.Uni;
 import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.util.TypeLiteral;
+import dev.manifold.broker.telemetry.Mdc;
 import org.jboss.logging.Logger;
 
 import java.time.temporal.ChronoUnit;
@@ -126,7 +127,7 @@ public class BackendSupervisor {
         String unreachable = BackendEndpoints.unreachableReason(entry);
         if (unreachable != null) {
             // A configuration gap of this broker, not a backend failure: said once, fixed by setting the key.
-            LOG.warnf("Backend %s not connected: %s", entry.id(), unreachable);
+            Mdc.aboutServer(entry.id(), () -> LOG.warnf("Backend %s not connected: %s", entry.id(), unreachable));
             transition(backend, BackendState.UNHEALTHY, unreachable);
         } else {
             connect(backend);
@@ -157,7 +158,7 @@ public class BackendSupervisor {
             try {
                 l.accept(backend);
             } catch (RuntimeException e) {
-                LOG.warnf(e, "Releasing what is held for removed backend %s failed", backend.id());
+                Mdc.aboutServer(backend.id(), () -> LOG.warnf(e, "Releasing what is held for removed backend %s failed", backend.id()));
             }
         });
     }
@@ -228,8 +229,8 @@ public class BackendSupervisor {
                             }
                             String message = failure.getMessage();
                             if (failure instanceof BackendException be && be.permanent()) {
-                                LOG.warnf("Backend %s quarantined (re-probe in %s): %s", backend.id(),
-                                        config.quarantineInterval(), message);
+                                Mdc.aboutServer(backend.id(), () -> LOG.warnf("Backend %s quarantined (re-probe in %s): %s",
+                                        backend.id(), config.quarantineInterval(), message));
                                 transition(backend, BackendState.QUARANTINED, message);
                                 backend.timerId = vertx.setTimer(Math.max(1, config.quarantineInterval().toMillis()), t -> {
                                     backend.timerId = -1;
@@ -238,7 +239,8 @@ public class BackendSupervisor {
                                     }
                                 });
                             } else {
-                                LOG.errorf("Backend %s connect loop ended unexpectedly: %s", backend.id(), message);
+                                Mdc.aboutServer(backend.id(), () -> LOG.errorf("Backend %s connect loop ended unexpectedly: %s",
+                                        backend.id(), message));
                                 transition(backend, BackendState.UNHEALTHY, message);
                             }
                         });
@@ -283,9 +285,10 @@ public class BackendSupervisor {
                                 http.deleteSession(url, oldSid, session.protocolVersion()).subscribe().with(v -> {
                                 });
                             }
-                            LOG.infof("Backend %s ready: %d tools, %d prompts, %d resources, %d resource templates, protocol %s",
+                            Mdc.aboutServer(backend.id(), () -> LOG.infof(
+                                    "Backend %s ready: %d tools, %d prompts, %d resources, %d resource templates, protocol %s",
                                     backend.id(), found.tools().size(), found.prompts().size(), found.resources().size(),
-                                    found.templates().size(), session.protocolVersion());
+                                    found.templates().size(), session.protocolVersion()));
                             transition(backend, BackendState.READY, null);
                             healthListeners.forEach(l -> l.accept(backend));
                             fireToolsChanged();
@@ -442,7 +445,8 @@ public class BackendSupervisor {
                         case RESOURCES -> backend.resources = items;
                         case TEMPLATES -> backend.templates = items;
                     }
-                    LOG.infof("Backend %s changed its %s: %d", backend.id(), feature.field, items.size());
+                    Mdc.aboutServer(backend.id(), () -> LOG.infof("Backend %s changed its %s: %d", backend.id(), feature.field,
+                            items.size()));
                     healthListeners.forEach(l -> l.accept(backend));
                     fireToolsChanged();
                 }, failure -> LOG.debugf("Re-listing %s of %s after list_changed failed: %s", feature.field, backend.id(), failure.getMessage()));
@@ -462,7 +466,8 @@ public class BackendSupervisor {
         }
         backend.consecutiveFailures++;
         if (backend.consecutiveFailures == 1 || backend.state == BackendState.READY) {
-            LOG.warnf("Backend %s unhealthy, reconnecting with backoff: %s", backend.id(), failure.getMessage());
+            Mdc.aboutServer(backend.id(), () -> LOG.warnf("Backend %s unhealthy, reconnecting with backoff: %s", backend.id(),
+                    failure.getMessage()));
         }
         transition(backend, BackendState.UNHEALTHY, failure.getMessage());
     }
@@ -509,7 +514,8 @@ public class BackendSupervisor {
                                 return;
                             }
                             if (failure instanceof BackendException be && be.kind() == BackendException.Kind.SESSION_EXPIRED) {
-                                LOG.infof("Backend %s lost its session (restarted?); re-initializing", backend.id());
+                                Mdc.aboutServer(backend.id(), () -> LOG.infof("Backend %s lost its session (restarted?); re-initializing",
+                                        backend.id()));
                             } else {
                                 noteFailure(backend, failure);
                             }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.manifold.broker.config.BrokerConfig;
 import io.smallrye.mutiny.Uni;
+import io.smallrye.common.vertx.VertxContext;
 import io.vertx.core.Context;
 import org.jboss.logging.Logger;
 import io.vertx.core.Vertx;
@@ -16,6 +17,7 @@ import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.tracing.TracingPolicy;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -64,22 +66,28 @@ public class McpHttpClient {
     /** Long-lived GET streams get their own client, so they never take the probes' and connects' pool slots. */
     private final HttpClient streams;
 
-    public McpHttpClient(Vertx vertx, ObjectMapper mapper, BrokerConfig config) {
+    private final HopTracing tracing;
+
+    public McpHttpClient(Vertx vertx, ObjectMapper mapper, BrokerConfig config, HopTracing tracing) {
         this.vertx = vertx;
         this.mapper = mapper;
+        this.tracing = tracing;
         int connectMillis = (int) Math.max(1, config.connectTimeout().toMillis());
         this.pooled = vertx.createHttpClient(new HttpClientOptions()
                         .setKeepAlive(true)
                         .setConnectTimeout(connectMillis)
-                        .setDecompressionSupported(true),
+                        .setDecompressionSupported(true)
+                        .setTracingPolicy(TracingPolicy.IGNORE),
                 new PoolOptions().setHttp1MaxSize(config.backendPoolSize()));
         this.fresh = vertx.createHttpClient(new HttpClientOptions()
                         .setKeepAlive(false)
-                        .setConnectTimeout(connectMillis),
+                        .setConnectTimeout(connectMillis)
+                        .setTracingPolicy(TracingPolicy.IGNORE),
                 new PoolOptions().setHttp1MaxSize(config.backendPoolSize()));
         this.streams = vertx.createHttpClient(new HttpClientOptions()
                         .setKeepAlive(false)
-                        .setConnectTimeout(connectMillis),
+                        .setConnectTimeout(connectMillis)
+                        .setTracingPolicy(TracingPolicy.IGNORE),
                 new PoolOptions().setHttp1MaxSize(4096));
         this.deleteTimeoutMillis = connectMillis;
     }
@@ -134,7 +142,8 @@ public class McpHttpClient {
             }
         }
         HttpClient client = freshConnection ? fresh : pooled;
-        return Uni.createFrom().emitter(emitter -> {
+        HopTracing.Hop hop = tracing.start(url, message, options);
+        Uni<McpReply> exchange = Uni.createFrom().emitter(emitter -> {
             AtomicBoolean done = new AtomicBoolean();
             AtomicReference<HttpClientRequest> inFlight = new AtomicReference<>();
             // Cancelled (by a time-box, say): reset the request, which closes its connection and frees the pool slot.
@@ -171,6 +180,8 @@ public class McpHttpClient {
                         }
                     })));
         });
+        return hop == null ? exchange
+                : exchange.onItemOrFailure().invoke(hop::end).onCancellation().invoke(hop::cancelled);
     }
 
     /**
@@ -180,10 +191,13 @@ public class McpHttpClient {
      * has already been read), failing the attempt and costing a backoff interval.
      */
     private void onEventLoop(Runnable exchange) {
-        if (Context.isOnEventLoopThread()) {
-            exchange.run();
+        if (Context.isOnEventLoopThread() && VertxContext.isOnDuplicatedContext()) {
+            exchange.run(); // a client request's context: its MDC and trace go with the exchange
         } else {
-            eventLoop().runOnContext(v -> exchange.run());
+            // A duplicated context of the exchange's own (a probe, a connect), so that what its callbacks put in
+            // the MDC (the server id of a log line) stays with this exchange.
+            Context base = Context.isOnEventLoopThread() ? Vertx.currentContext() : eventLoop();
+            VertxContext.createNewDuplicatedContext(base).runOnContext(v -> exchange.run());
         }
     }
 

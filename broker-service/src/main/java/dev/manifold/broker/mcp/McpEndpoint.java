@@ -31,6 +31,9 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import io.opentelemetry.api.trace.Span;
+import dev.manifold.contracts.Telemetry;
+import dev.manifold.broker.telemetry.Mdc;
 import org.jboss.logging.Logger;
 
 import java.net.URI;
@@ -141,6 +144,7 @@ public class McpEndpoint {
             return;
         }
         String method = methodNode.asText();
+        traced(method, message.get("params"));
         ex.method = METHOD_LABELS.contains(method) ? method : method.startsWith("notifications/") ? "notification" : "other";
         if (id != null && !(id.isTextual() || id.isIntegralNumber())) {
             ex.reply(400, JsonRpc.error(null, McpProtocol.INVALID_REQUEST, "Invalid Request: id must be a string or an integer"), "rejected");
@@ -203,7 +207,10 @@ public class McpEndpoint {
         String version = McpProtocol.negotiate(params.get("protocolVersion").asText());
         JsonNode capabilities = params.get("capabilities") instanceof ObjectNode caps ? caps : null;
         sessions.create(version, params.get("clientInfo"), capabilities, SessionRecord.ANONYMOUS).subscribe().with(
-                session -> initialized(ex, id, session, version),
+                session -> {
+                    Mdc.request(Telemetry.MDC_SESSION_ID, session.id());
+                    initialized(ex, id, session, version);
+                },
                 failure -> ex.unavailable(id, failure));
     }
 
@@ -499,6 +506,7 @@ public class McpEndpoint {
      */
     private void forward(Exchange ex, ClientSession session, JsonNode clientId, String serverId, String method,
                          ObjectNode params, boolean resultUris) {
+        routedTo(serverId);
         Backend backend = supervisor.get(serverId);
         if (backend == null || backend.state() != BackendState.READY) {
             ex.reply(200, JsonRpc.error(clientId, McpProtocol.BACKEND_UNAVAILABLE, "Server '" + serverId + "' is unavailable"), "backend_error");
@@ -859,6 +867,7 @@ public class McpEndpoint {
 
     private void forwardStateless(Exchange ex, JsonNode clientId, String serverId, String method, ObjectNode params,
                                   boolean resultUris) {
+        routedTo(serverId);
         Backend backend = supervisor.get(serverId);
         if (backend == null || backend.state() != BackendState.READY) {
             ex.reply(200, JsonRpc.error(clientId, McpProtocol.BACKEND_UNAVAILABLE, "Server '" + serverId + "' is unavailable"), "backend_error");
@@ -943,6 +952,31 @@ public class McpEndpoint {
     }
 
     /**
+     * Names the request's server span after the MCP conventions: the method, and the tool or prompt it calls
+     * (a no-op while tracing is off). Log lines of the request carry the session id through the MDC instead.
+     */
+    private static void traced(String method, JsonNode params) {
+        Span span = Span.current();
+        if (!span.getSpanContext().isValid()) {
+            return;
+        }
+        span.setAttribute(Telemetry.ATTR_METHOD, method);
+        if (params != null && params.path("name").isTextual()) {
+            if ("tools/call".equals(method)) {
+                span.setAttribute(Telemetry.ATTR_TOOL, params.get("name").asText());
+            } else if ("prompts/get".equals(method)) {
+                span.setAttribute(Telemetry.ATTR_PROMPT, params.get("name").asText());
+            }
+        }
+    }
+
+    /** The request goes to {@code serverId}: its span and its log lines say so. */
+    private static void routedTo(String serverId) {
+        Mdc.request(Telemetry.MDC_SERVER_ID, serverId);
+        Span.current().setAttribute(Telemetry.ATTR_SERVER, serverId);
+    }
+
+    /**
      * Runs {@code then} with the session the request names, after answering 400 (no header, bad protocol
      * version), 404 (unknown or deleted session) or 503 (session store unreachable) otherwise.
      */
@@ -952,6 +986,7 @@ public class McpEndpoint {
             ex.reply(400, JsonRpc.error(id, McpProtocol.INVALID_REQUEST, "Bad Request: Mcp-Session-Id header is required (initialize first)"), "rejected");
             return;
         }
+        Mdc.request(Telemetry.MDC_SESSION_ID, sid);
         String version = ex.ctx.request().getHeader(McpHttpClient.PROTOCOL_HEADER);
         if (version != null && !McpProtocol.SUPPORTED_VERSIONS.contains(version)) {
             ex.reply(400, JsonRpc.error(id, McpProtocol.INVALID_REQUEST, "Bad Request: unsupported MCP-Protocol-Version " + version), "rejected");

@@ -98,7 +98,7 @@ public final class OfflineBroker implements AutoCloseable {
         public final Set<String> deleted = ConcurrentHashMap.newKeySet();
 
         InMemoryBackends(Vertx vertx, ObjectMapper mapper, BrokerConfig config) {
-            super(vertx, mapper, config);
+            super(vertx, mapper, config, new dev.manifold.broker.backend.HopTracing(io.opentelemetry.api.OpenTelemetry.noop()));
             this.mapper = mapper;
         }
 

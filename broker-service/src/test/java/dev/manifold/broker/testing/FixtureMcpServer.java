@@ -65,8 +65,9 @@ public final class FixtureMcpServer implements AutoCloseable {
     /** Open SSE answers of the {@code slow} tool, answered by {@link #releaseSlow()}. */
     private final List<Pending> slows = new CopyOnWriteArrayList<>();
 
-    /** A message the fixture received: the body and the headers a stateless exchange must carry. */
-    public record Received(JsonNode message, String sessionId, String methodHeader, String nameHeader, String versionHeader) {
+    /** A message the fixture received: the body, the headers a stateless exchange must carry, and its traceparent. */
+    public record Received(JsonNode message, String sessionId, String methodHeader, String nameHeader, String versionHeader,
+                           String traceparent) {
         public String method() {
             return message.path("method").asText("");
         }
@@ -322,7 +323,8 @@ public final class FixtureMcpServer implements AutoCloseable {
                 String method = message.path("method").asText("");
                 requestsByMethod.computeIfAbsent(method, m -> new AtomicInteger()).incrementAndGet();
                 received.add(new Received(message, request.getHeader("Mcp-Session-Id"), request.getHeader("Mcp-Method"),
-                        request.getHeader("Mcp-Name"), request.getHeader("MCP-Protocol-Version")));
+                        request.getHeader("Mcp-Name"), request.getHeader("MCP-Protocol-Version"),
+                        request.getHeader("traceparent")));
                 if (stateless) {
                     statelessPost(request, method, message);
                 } else {

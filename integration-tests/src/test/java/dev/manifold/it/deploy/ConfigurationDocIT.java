@@ -46,6 +46,16 @@ class ConfigurationDocIT {
             new String[] {"all", "quarkus.redis.hosts", "redis://127.0.0.1:6379", "Redis URL (deploy/ sets redis://manifold-redis:6379)."},
             new String[] {"all", "quarkus.redis.password", "", "Redis password (deploy/overlays/external-redis reads it from a Secret)."},
             new String[] {"all", "quarkus.http.port", "8080", "HTTP port of the service (MCP, health, metrics)."},
+            new String[] {"all", "quarkus.log.console.json.enabled", "false",
+                    "One JSON object per log line, with the MDC (sessionId, serverId) as the `mdc` field (deploy/ sets true)."},
+            new String[] {"broker-service", "quarkus.otel.sdk.disabled", "true",
+                    "Tracing off; false turns on OpenTelemetry traces of client requests (docs/operations.md, Tracing)."},
+            new String[] {"broker-service", "quarkus.otel.exporter.otlp.endpoint", "http://localhost:4317",
+                    "OTLP (gRPC) endpoint the spans are exported to, when tracing is on."},
+            new String[] {"proxy-runner", "quarkus.otel.sdk.disabled", "true",
+                    "Tracing off; false continues the broker's traces to the pods (docs/operations.md, Tracing)."},
+            new String[] {"proxy-runner", "quarkus.otel.exporter.otlp.endpoint", "http://localhost:4317",
+                    "OTLP (gRPC) endpoint the spans are exported to, when tracing is on."},
             new String[] {"controller-service", "quarkus.operator-sdk.controllers.mcpserver.namespaces",
                     "JOSDK_ALL_NAMESPACES", "Namespaces to watch, comma-separated (deploy/overlays/namespaced)."});
 

@@ -62,12 +62,14 @@ class DeployManifestsIT {
             "manifold-controller", "controller-service", "manifold-proxy-runner", "proxy-runner");
     /**
      * The Quarkus keys the manifests set (by env): each is a key of an extension the service includes
-     * (quarkus-redis-client: hosts, password; quarkus-operator-sdk: the MCPServer controller's namespaces).
+     * (quarkus-redis-client: hosts, password; quarkus-operator-sdk: the MCPServer controller's namespaces;
+     * quarkus-logging-json: JSON console logs).
      */
     static final Map<String, Set<String>> QUARKUS_ENV = Map.of(
             "QUARKUS_REDIS_HOSTS", Set.of("broker-service", "controller-service", "proxy-runner"),
             "QUARKUS_REDIS_PASSWORD", Set.of("broker-service", "controller-service", "proxy-runner"),
-            "QUARKUS_OPERATOR_SDK_CONTROLLERS_MCPSERVER_NAMESPACES", Set.of("controller-service"));
+            "QUARKUS_OPERATOR_SDK_CONTROLLERS_MCPSERVER_NAMESPACES", Set.of("controller-service"),
+            "QUARKUS_LOG_CONSOLE_JSON_ENABLED", Set.of("broker-service", "controller-service", "proxy-runner"));
 
     static String kustomize(String dir) {
         Path root = ItEnvironment.repoRoot();

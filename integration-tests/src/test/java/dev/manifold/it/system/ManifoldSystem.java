@@ -105,6 +105,8 @@ public final class ManifoldSystem implements AutoCloseable {
         all.put("quarkus.kubernetes-client.trust-certs", "true");
         all.put("quarkus.kubernetes-client.namespace", SYSTEM_NAMESPACE);
         all.put("quarkus.redis.hosts", cluster.redis().hosts());
+        // JSON console logs, as deploy/ sets them for every service in a cluster
+        all.put("quarkus.log.console.json.enabled", "true");
         return all;
     }
 

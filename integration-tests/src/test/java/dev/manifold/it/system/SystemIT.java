@@ -593,4 +593,38 @@ class SystemIT {
     private static String urlServer(String name, String prefix, String url) {
         return FakeCluster.urlServer(NS, name, prefix, url);
     }
+    /**
+     * In a cluster every service logs one JSON object per line (what deploy/ sets, for a log shipper), and a line
+     * about a backend carries the server's id in its {@code mdc.serverId} field, so a log query can select one
+     * server's lines without parsing messages.
+     */
+    @Test
+    @Order(9)
+    void everyServiceLogsJsonLinesAndBackendLinesNameTheirServer() throws java.io.IOException {
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        Pattern ready = Pattern.compile("^Backend (\\S+) ready: ");
+        int backendLines = 0;
+        for (ServiceProcess service : system.services()) {
+            List<String> lines = Files.readAllLines(logDir.resolve(service.name() + ".log")).stream()
+                    .filter(line -> !line.isBlank()).toList();
+            assertTrue(lines.size() > 3, service.name() + " logged almost nothing: " + lines);
+            for (String line : lines) {
+                com.fasterxml.jackson.databind.JsonNode entry;
+                try {
+                    entry = json.readTree(line);
+                } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                    throw new AssertionError(service.name() + " logged a line that is not JSON: " + line, e);
+                }
+                assertTrue(entry.isObject() && entry.path("message").isTextual() && entry.path("level").isTextual(),
+                        service.name() + ": " + line);
+                Matcher m = ready.matcher(entry.path("message").asText());
+                if (m.find()) {
+                    backendLines++;
+                    assertEquals(m.group(1), entry.path("mdc").path("serverId").asText(null),
+                            service.name() + " wrote a line about a backend without its server id: " + line);
+                }
+            }
+        }
+        assertTrue(backendLines > 0, "no broker logged a backend becoming ready");
+    }
 }

@@ -2,6 +2,7 @@ package dev.manifold.proxy.http;
 
 import dev.manifold.proxy.route.PodTarget;
 import io.netty.util.concurrent.FastThreadLocal;
+import io.opentelemetry.api.trace.Span;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -90,6 +91,11 @@ final class PodClient {
     void send(PodTarget pod, HttpMethod method, HttpServerRequest forwardFrom, MultiMap headers, String backendSid,
               Buffer body, Handler<AsyncResult<HttpClientResponse>> reply) {
         new Outbound(pod, method, forwardFrom, headers, backendSid, body, reply).go();
+    }
+
+    /** The W3C trace-context headers, which a traced hop replaces with its own. */
+    static boolean isTraceContext(String name) {
+        return name.equalsIgnoreCase("traceparent") || name.equalsIgnoreCase("tracestate");
     }
 
     /** The connection closed, or was reset, before the response head arrived (a timeout is not this). */
@@ -247,8 +253,11 @@ final class PodClient {
             HttpClientRequest req = ar.result();
             MultiMap out = req.headers();
             if (forwardFrom != null) {
+                // Traced here: Vert.x adds this hop's own traceparent when it sends, so the caller's is left out
+                // (two would reach the pod, and it would read the first). Untraced: passed on as it came.
+                boolean traced = Span.current().getSpanContext().isValid();
                 for (Map.Entry<String, String> h : forwardFrom.headers()) {
-                    if (!SessionRouter.isHopByHop(h.getKey())) {
+                    if (!SessionRouter.isHopByHop(h.getKey()) && !(traced && isTraceContext(h.getKey()))) {
                         out.add(h.getKey(), h.getValue());
                     }
                 }

@@ -35,6 +35,10 @@ import io.vertx.ext.web.Router;
 import jakarta.inject.Singleton;
 import jakarta.enterprise.event.Observes;
 import org.jboss.logging.Logger;
+import org.jboss.logging.MDC;
+import io.opentelemetry.api.trace.Span;
+import io.smallrye.common.vertx.VertxContext;
+import dev.manifold.contracts.Telemetry;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
@@ -139,6 +143,8 @@ public class SessionRouter {
             return;
         }
         ex.server = route.serverId();
+        labelRequest(Telemetry.MDC_SERVER_ID, route.serverId());
+        Span.current().setAttribute(Telemetry.ATTR_SERVER, route.serverId());
         HttpMethod method = req.method();
         if (method != HttpMethod.POST && method != HttpMethod.GET && method != HttpMethod.DELETE) {
             ex.out.putHeader(HttpHeaders.ALLOW, "GET, POST, DELETE");
@@ -151,6 +157,9 @@ public class SessionRouter {
             ex.error(400, null, JsonRpcErrors.INVALID_REQUEST,
                     "Malformed Mcp-Session-Id header: not a session id issued by this gateway", ProxyOutcome.BAD_REQUEST);
             return;
+        }
+        if (sid != null) {
+            labelRequest(Telemetry.MDC_SESSION_ID, sid);
         }
         boolean stateless = sid == null && STATELESS_PROTOCOL.equals(req.getHeader(PROTOCOL_HEADER_NAME));
         if (method == HttpMethod.POST) {
@@ -330,6 +339,7 @@ public class SessionRouter {
         SessionRecord record = new SessionRecord(ids.mint(), route.serverId(), answer.pod.name(),
                 answer.pod.url().toString(), backendSid, body.toString(StandardCharsets.UTF_8), protocol,
                 SessionRecord.ANONYMOUS, System.currentTimeMillis());
+        labelRequest(Telemetry.MDC_SESSION_ID, record.sid());
         onContext(sessions.create(record)).onComplete(ar -> {
             if (ar.succeeded() && ar.result()) {
                 ex.stream(resp, record.sid(), ProxyOutcome.FORWARDED);
@@ -619,7 +629,19 @@ public class SessionRouter {
 
     private void send(PodTarget pod, HttpMethod method, HttpServerRequest forwardFrom, MultiMap headers,
                       String backendSid, Buffer body, Handler<AsyncResult<HttpClientResponse>> reply) {
+        Span.current().setAttribute(Telemetry.ATTR_POD, pod.name());
         podClient.send(pod, method, forwardFrom, headers, backendSid, body, reply);
+    }
+
+    /**
+     * Puts a key into the logging MDC of this request: Quarkus keeps it in the request's duplicated Vert.x context,
+     * which ends with the request. Off such a context the MDC is a thread's and would label unrelated lines later,
+     * so nothing is put there.
+     */
+    private static void labelRequest(String key, String value) {
+        if (VertxContext.isOnDuplicatedContext()) {
+            MDC.put(key, value);
+        }
     }
 
     /**

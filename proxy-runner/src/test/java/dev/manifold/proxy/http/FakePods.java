@@ -33,8 +33,8 @@ import java.util.concurrent.TimeUnit;
  */
 public class FakePods implements QuarkusTestResourceLifecycleManager {
 
-    /** One received request, as the pod saw it. */
-    public record Seen(String pod, String method, String sessionId, String protocol, String body) {
+    /** One received request, as the pod saw it ({@code traceparent}: the W3C trace header, null when absent). */
+    public record Seen(String pod, String method, String sessionId, String protocol, String body, String traceparent) {
     }
 
     public static final Queue<Seen> SEEN = new ConcurrentLinkedQueue<>();
@@ -52,7 +52,7 @@ public class FakePods implements QuarkusTestResourceLifecycleManager {
             HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost("127.0.0.1").setPort(0))
                     .requestHandler(req -> req.body().onSuccess(body -> {
                         SEEN.add(new Seen(name, req.method().name(), req.getHeader("Mcp-Session-Id"),
-                                req.getHeader("MCP-Protocol-Version"), body.toString()));
+                                req.getHeader("MCP-Protocol-Version"), body.toString(), req.getHeader("traceparent")));
                         if (body.toString().contains("\"method\":\"hang\"")) {
                             return; // never answers: the proxy's response timeout must give up
                         }
@@ -172,6 +172,7 @@ public class FakePods implements QuarkusTestResourceLifecycleManager {
         String method = text.substring(0, text.indexOf(' '));
         String sessionId = null;
         String protocol = null;
+        String traceparent = null;
         int length = 0;
         for (String line : text.substring(0, headEnd).split("\r\n")) {
             int colon = line.indexOf(':');
@@ -184,6 +185,7 @@ public class FakePods implements QuarkusTestResourceLifecycleManager {
                 case "content-length" -> length = Integer.parseInt(value);
                 case "mcp-session-id" -> sessionId = value;
                 case "mcp-protocol-version" -> protocol = value;
+                case "traceparent" -> traceparent = value;
                 default -> {
                 }
             }
@@ -192,7 +194,7 @@ public class FakePods implements QuarkusTestResourceLifecycleManager {
             return;
         }
         String body = received.getString(headEnd + 4, headEnd + 4 + length, "UTF-8");
-        SEEN.add(new Seen(name, method, sessionId, protocol, body));
+        SEEN.add(new Seen(name, method, sessionId, protocol, body, traceparent));
         answered[0] = true;
         String json = "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"pod\":\"" + name + "\"}}";
         StringBuilder head = new StringBuilder("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
