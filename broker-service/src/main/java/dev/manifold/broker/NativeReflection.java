@@ -1,6 +1,6 @@
 package dev.manifold.broker;
 
-import dev.manifold.broker.config.StandaloneConfigFile;
+import dev.manifold.broker.gateway.StandaloneConfigFile;
 import dev.manifold.contracts.CredentialRef;
 import dev.manifold.contracts.GatewayConfig;
 import dev.manifold.contracts.PrefixMode;

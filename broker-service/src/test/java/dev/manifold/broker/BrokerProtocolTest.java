@@ -1,5 +1,6 @@
 package dev.manifold.broker;
 
+import dev.manifold.contracts.JsonRpcErrors;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.manifold.broker.testing.FixtureMcpServer;
@@ -200,7 +201,7 @@ class BrokerProtocolTest {
         assertEquals("test://one/items/42", last(ProtocolBackends.one.received("resources/read")).path("params").path("uri").asText());
 
         post(sid, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"resources/read\",\"params\":{\"uri\":\"nobody+test://x\"}}")
-                .then().statusCode(200).body("error.code", equalTo(-32002));
+                .then().statusCode(200).body("error.code", equalTo(JsonRpcErrors.RESOURCE_NOT_FOUND));
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.manifold.broker;
 
+import dev.manifold.contracts.JsonRpcErrors;
 import dev.manifold.broker.testing.McpClient;
 import dev.manifold.broker.testing.ProtocolBackends;
 import io.quarkus.test.common.WithTestResource;
@@ -21,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * A call that outlives {@code call-timeout} gets -32002, and the broker really gives up on it: the backend's HTTP
+ * A call that outlives {@code call-timeout} gets -32010 (backend unavailable), and the broker really gives up on it: the backend's HTTP
  * request is closed (its pooled connection freed) and the backend is sent {@code notifications/cancelled} for it.
  * A pool of two connections would otherwise be used up by two hung calls, and every later call to that backend,
  * from any session, would time out too. Likewise a backend session whose initialize hangs is not kept for ever.
@@ -53,7 +54,7 @@ class CallTimeoutTest {
 
     private static void assertTimedOut(Response response) {
         response.then().statusCode(200);
-        assertEquals(-32002, response.jsonPath().getInt("error.code"), response.asString());
+        assertEquals(JsonRpcErrors.BACKEND_UNAVAILABLE, response.jsonPath().getInt("error.code"), response.asString());
         assertEquals("Server 'one' is unavailable: backend-call timed out", response.jsonPath().getString("error.message"));
     }
 

@@ -1,6 +1,6 @@
 package dev.manifold.broker;
 
-import dev.manifold.broker.config.BrokerConfig;
+import dev.manifold.broker.settings.BrokerConfig;
 import dev.manifold.broker.session.ClientSessions;
 import dev.manifold.contracts.nativeguard.NativeImageGuards;
 import org.junit.jupiter.api.Test;
@@ -23,22 +23,22 @@ class NativeGuardsTest {
      * field by field.
      */
     private static final Map<String, String> NOT_JACKSON_BOUND = Map.ofEntries(
-            entry("dev.manifold.broker.aggregate.FeatureCatalog$Hidden", "catalog bookkeeping"),
-            entry("dev.manifold.broker.aggregate.FeatureCatalog$Route", "catalog entry; its definition is a tree"),
-            entry("dev.manifold.broker.aggregate.FeatureCatalog$Source", "catalog input"),
-            entry("dev.manifold.broker.aggregate.ToolIndex$Candidate", "incremental catalog bookkeeping"),
-            entry("dev.manifold.broker.aggregate.ToolIndex$Contribution", "incremental catalog bookkeeping"),
-            entry("dev.manifold.broker.config.StandaloneConfigSource$Snapshot", "size, time and hash of the config file"),
-            entry("dev.manifold.broker.aggregate.FeatureCatalog$Target", "catalog lookup result"),
-            entry("dev.manifold.broker.aggregate.FeatureCatalog$TemplateMatcher", "a compiled pattern"),
-            entry("dev.manifold.broker.aggregate.ToolCatalog$Dropped", "logged and counted, never serialized"),
-            entry("dev.manifold.broker.aggregate.ToolCatalog$Source", "catalog input"),
-            entry("dev.manifold.broker.aggregate.ToolRoute", "catalog entry; its definition is a tree"),
-            entry("dev.manifold.broker.backend.BackendSupervisor$Discovery", "lists of trees, in memory"),
-            entry("dev.manifold.broker.backend.BackendSupervisor$InitializedSession", "read from a tree by hand"),
-            entry("dev.manifold.broker.backend.McpReply", "an HTTP answer in flight; its message is a tree"),
-            entry("dev.manifold.broker.config.ConfigApplier$Outcome", "logged and counted"),
-            entry("dev.manifold.broker.mcp.ServerRequestIds$Decoded", "decoded from base64url by hand"),
+            entry("dev.manifold.broker.catalog.FeatureCatalog$Hidden", "catalog bookkeeping"),
+            entry("dev.manifold.broker.catalog.FeatureCatalog$Route", "catalog entry; its definition is a tree"),
+            entry("dev.manifold.broker.catalog.FeatureCatalog$Source", "catalog input"),
+            entry("dev.manifold.broker.catalog.ToolIndex$Candidate", "incremental catalog bookkeeping"),
+            entry("dev.manifold.broker.catalog.ToolIndex$Contribution", "incremental catalog bookkeeping"),
+            entry("dev.manifold.broker.gateway.StandaloneConfigSource$Snapshot", "size, time and hash of the config file"),
+            entry("dev.manifold.broker.catalog.FeatureCatalog$Target", "catalog lookup result"),
+            entry("dev.manifold.broker.catalog.FeatureCatalog$TemplateMatcher", "a compiled pattern"),
+            entry("dev.manifold.broker.catalog.ToolCatalog$Dropped", "logged and counted, never serialized"),
+            entry("dev.manifold.broker.catalog.ToolCatalog$Source", "catalog input"),
+            entry("dev.manifold.broker.catalog.ToolRoute", "catalog entry; its definition is a tree"),
+            entry("dev.manifold.broker.upstream.BackendSupervisor$Discovery", "lists of trees, in memory"),
+            entry("dev.manifold.broker.upstream.BackendSupervisor$InitializedSession", "read from a tree by hand"),
+            entry("dev.manifold.broker.upstream.McpReply", "an HTTP answer in flight; its message is a tree"),
+            entry("dev.manifold.broker.gateway.ConfigApplier$Outcome", "logged and counted"),
+            entry("dev.manifold.broker.relay.ServerRequestIds$Decoded", "decoded from base64url by hand"),
             entry("dev.manifold.broker.session.ClientSession$BackendSession", "SessionRecordCodec writes it by hand"),
             entry("dev.manifold.broker.session.ClientSession$InFlight", "in memory"),
             entry("dev.manifold.broker.session.ClientSession$PendingServerRequest", "in memory"),

@@ -5,7 +5,7 @@ import dev.manifold.controller.api.v1alpha1.MCPServer;
 import dev.manifold.controller.api.v1alpha1.MCPServerStatus;
 import dev.manifold.controller.api.v1alpha1.WorkloadSpec;
 import dev.manifold.controller.config.ControllerConfig;
-import dev.manifold.controller.reconciler.ConditionReasons;
+import dev.manifold.controller.api.v1alpha1.ConditionReasons;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.client.KubernetesClient;

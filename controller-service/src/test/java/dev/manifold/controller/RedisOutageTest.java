@@ -1,5 +1,6 @@
 package dev.manifold.controller;
 
+import dev.manifold.contracts.GatewayConfigMap;
 import dev.manifold.contracts.GatewayConfig;
 import dev.manifold.contracts.GatewayConfigCodec;
 import dev.manifold.contracts.RedisNames;
@@ -77,6 +78,6 @@ class RedisOutageTest {
 
     private GatewayConfig configMap(KubernetesClient client) {
         ConfigMap cm = client.configMaps().inNamespace("manifold-system").withName("manifold-config").get();
-        return GatewayConfigCodec.parse(cm.getData().get(ConfigPublisher.CONFIG_KEY).getBytes(StandardCharsets.UTF_8));
+        return GatewayConfigCodec.parse(cm.getData().get(GatewayConfigMap.KEY).getBytes(StandardCharsets.UTF_8));
     }
 }

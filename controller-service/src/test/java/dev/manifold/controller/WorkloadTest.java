@@ -7,7 +7,7 @@ import dev.manifold.controller.api.v1alpha1.WorkloadSpec;
 import dev.manifold.controller.config.ControllerConfig;
 import dev.manifold.controller.dependent.WorkloadNames;
 import dev.manifold.controller.metrics.ApiWriteCounter;
-import dev.manifold.controller.reconciler.ReconcileTrigger;
+import dev.manifold.controller.trigger.ReconcileTrigger;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;

@@ -1,5 +1,6 @@
 package dev.manifold.proxy;
 
+import dev.manifold.contracts.GatewayConfigMap;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
@@ -98,12 +99,8 @@ public interface ProxyConfig {
     Optional<String> configMapNamespace();
 
     /** Kubernetes mode: name of the ConfigMap holding the GatewayConfig. */
-    @WithDefault("manifold-config")
+    @WithDefault(GatewayConfigMap.DEFAULT_NAME)
     String configMapName();
-
-    /** Kubernetes mode: key inside the ConfigMap holding the GatewayConfig JSON. */
-    @WithDefault("config.json")
-    String configMapKey();
 
     /** Kubernetes mode: DNS suffix of the cluster, used to build pod addresses {@code <host>.<svc>.<ns>.svc.<suffix>}. */
     @WithDefault("cluster.local")

@@ -2,12 +2,12 @@ package dev.manifold.broker.health;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.manifold.broker.backend.Backend;
-import dev.manifold.broker.backend.BackendState;
-import dev.manifold.broker.backend.BackendSupervisor;
-import dev.manifold.broker.config.BrokerConfig;
-import dev.manifold.broker.config.RedisConfigSource;
-import dev.manifold.broker.redis.RedisChannels;
+import dev.manifold.broker.upstream.Backend;
+import dev.manifold.broker.upstream.BackendState;
+import dev.manifold.broker.upstream.BackendSupervisor;
+import dev.manifold.broker.settings.BrokerConfig;
+import dev.manifold.broker.gateway.RedisConfigSource;
+import dev.manifold.broker.gateway.RedisChannels;
 import dev.manifold.contracts.RedisNames;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.quarkus.runtime.StartupEvent;

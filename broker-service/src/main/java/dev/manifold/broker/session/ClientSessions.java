@@ -1,19 +1,19 @@
 package dev.manifold.broker.session;
 
+import dev.manifold.contracts.McpVersions;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.RemovalCause;
-import dev.manifold.broker.backend.Backend;
-import dev.manifold.broker.backend.BackendException;
-import dev.manifold.broker.backend.BackendSupervisor;
-import dev.manifold.broker.backend.McpHttpClient;
-import dev.manifold.broker.backend.McpReply;
-import dev.manifold.broker.config.BrokerConfig;
-import dev.manifold.broker.mcp.JsonRpc;
-import dev.manifold.broker.mcp.McpProtocol;
-import dev.manifold.broker.redis.RedisChannels;
+import dev.manifold.broker.upstream.Backend;
+import dev.manifold.broker.upstream.BackendException;
+import dev.manifold.broker.upstream.BackendSupervisor;
+import dev.manifold.broker.upstream.McpHttpClient;
+import dev.manifold.broker.upstream.McpReply;
+import dev.manifold.broker.settings.BrokerConfig;
+import dev.manifold.broker.upstream.JsonRpc;
+import dev.manifold.broker.gateway.RedisChannels;
 import dev.manifold.contracts.RedisNames;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -369,7 +369,7 @@ public class ClientSessions {
      */
     public Uni<McpReply> deliver(ClientSession session, Backend backend, JsonNode message) {
         if (backend.stateless()) {
-            return http.post(backend.entry().url(), null, McpProtocol.STATELESS, message, false, null);
+            return http.post(backend.entry().url(), null, McpVersions.STATELESS, message, false, null);
         }
         ClientSession.BackendSession bs = session.openBackends.get(backend.key());
         if (bs == null) {
@@ -489,10 +489,10 @@ public class ClientSessions {
             String url = backend.entry().url();
             if (backend.stateless()) {
                 // no session to open: every request carries its version and capabilities
-                return Uni.createFrom().item(new ClientSession.BackendSession(url, null, McpProtocol.STATELESS));
+                return Uni.createFrom().item(new ClientSession.BackendSession(url, null, McpVersions.STATELESS));
             }
             String preferred = backend.protocolVersion() != null ? backend.protocolVersion()
-                    : McpProtocol.negotiate(session.protocolVersion());
+                    : McpVersions.negotiate(session.protocolVersion());
             AtomicReference<Uni<ClientSession.BackendSession>> self = new AtomicReference<>();
             // The client's own capabilities: what it can answer (sampling, elicitation, roots) is relayed to it.
             Uni<ClientSession.BackendSession> opening = supervisor.initialize(url, preferred, session.capabilities(), false)

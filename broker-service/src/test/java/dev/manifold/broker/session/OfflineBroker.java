@@ -3,14 +3,14 @@ package dev.manifold.broker.session;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.manifold.broker.aggregate.Aggregator;
-import dev.manifold.broker.backend.Backend;
-import dev.manifold.broker.backend.BackendEndpoints;
-import dev.manifold.broker.backend.BackendSupervisor;
-import dev.manifold.broker.backend.McpHttpClient;
-import dev.manifold.broker.backend.McpReply;
-import dev.manifold.broker.config.BrokerConfig;
-import dev.manifold.broker.config.ConfigApplier;
+import dev.manifold.broker.catalog.Aggregator;
+import dev.manifold.broker.upstream.Backend;
+import dev.manifold.broker.upstream.BackendEndpoints;
+import dev.manifold.broker.upstream.BackendSupervisor;
+import dev.manifold.broker.upstream.McpHttpClient;
+import dev.manifold.broker.upstream.McpReply;
+import dev.manifold.broker.settings.BrokerConfig;
+import dev.manifold.broker.gateway.ConfigApplier;
 import dev.manifold.contracts.GatewayConfig;
 import dev.manifold.contracts.GatewayConfigCodec;
 import dev.manifold.contracts.PrefixMode;
@@ -98,7 +98,7 @@ public final class OfflineBroker implements AutoCloseable {
         public final Set<String> deleted = ConcurrentHashMap.newKeySet();
 
         InMemoryBackends(Vertx vertx, ObjectMapper mapper, BrokerConfig config) {
-            super(vertx, mapper, config, new dev.manifold.broker.backend.HopTracing(io.opentelemetry.api.OpenTelemetry.noop()));
+            super(vertx, mapper, config, new dev.manifold.broker.upstream.HopTracing(io.opentelemetry.api.OpenTelemetry.noop()));
             this.mapper = mapper;
         }
 

@@ -1,5 +1,6 @@
 package dev.manifold.broker.telemetry;
 
+import dev.manifold.contracts.JsonRpcErrors;
 import dev.manifold.broker.testing.FixtureMcpServer;
 import dev.manifold.broker.testing.InMemoryTraces;
 import dev.manifold.broker.testing.McpClient;
@@ -213,7 +214,7 @@ class TracingAndLogFieldsTest {
         SoloBackend.solo.stop();
         Response failed = client.call("solo_echo", "after");
         failed.then().statusCode(200);
-        assertEquals(-32002, failed.jsonPath().getInt("error.code"), failed.asString());
+        assertEquals(JsonRpcErrors.BACKEND_UNAVAILABLE, failed.jsonPath().getInt("error.code"), failed.asString());
 
         // the request's own line: "tools/call on solo failed: ..." at DEBUG
         Line requestLine = await().atMost(Duration.ofSeconds(10)).until(() -> lines.stream()

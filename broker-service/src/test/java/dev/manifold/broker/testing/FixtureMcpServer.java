@@ -1,5 +1,6 @@
 package dev.manifold.broker.testing;
 
+import dev.manifold.contracts.JsonRpcErrors;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -501,7 +502,7 @@ public final class FixtureMcpServer implements AutoCloseable {
             case "resources/read" -> {
                 String uri = params.path("uri").asText();
                 if (!uri.equals(docUri()) && !uri.startsWith("test://" + name + "/items/")) {
-                    error(request, id, -32002, "Resource not found: " + uri);
+                    error(request, id, JsonRpcErrors.RESOURCE_NOT_FOUND, "Resource not found: " + uri);
                     return true;
                 }
                 result.putArray("contents").addObject().put("uri", uri).put("mimeType", "text/plain")

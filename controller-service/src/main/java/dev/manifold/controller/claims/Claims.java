@@ -1,5 +1,6 @@
 package dev.manifold.controller.claims;
 
+import dev.manifold.controller.validation.SpecValidation;
 import dev.manifold.contracts.PrefixMode;
 import dev.manifold.controller.api.v1alpha1.MCPServer;
 

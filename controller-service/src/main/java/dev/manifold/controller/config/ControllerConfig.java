@@ -1,5 +1,6 @@
 package dev.manifold.controller.config;
 
+import dev.manifold.contracts.GatewayConfigMap;
 import dev.manifold.contracts.PrefixMode;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
@@ -17,7 +18,7 @@ public interface ControllerConfig {
     Optional<String> namespace();
 
     /** Name of the ConfigMap holding the published GatewayConfig. */
-    @WithDefault("manifold-config")
+    @WithDefault(GatewayConfigMap.DEFAULT_NAME)
     String configMapName();
 
     /** Key prefix of every Redis key and channel, so several installs can share one Redis. */

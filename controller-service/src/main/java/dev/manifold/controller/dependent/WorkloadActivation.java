@@ -2,7 +2,7 @@ package dev.manifold.controller.dependent;
 
 import dev.manifold.controller.api.v1alpha1.MCPServer;
 import dev.manifold.controller.claims.ServerIndex;
-import dev.manifold.controller.claims.SpecValidation;
+import dev.manifold.controller.validation.SpecValidation;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.dependent.DependentResource;

@@ -7,7 +7,7 @@ import dev.manifold.contracts.RedisNames;
 import dev.manifold.controller.api.v1alpha1.MCPServer;
 import dev.manifold.controller.claims.ServerIndex;
 import dev.manifold.controller.config.ControllerConfig;
-import dev.manifold.controller.reconciler.ReconcileTrigger;
+import dev.manifold.controller.trigger.ReconcileTrigger;
 import io.quarkus.redis.datasource.RedisDataSource;
 import io.vertx.mutiny.core.Vertx;
 import io.vertx.mutiny.redis.client.Command;

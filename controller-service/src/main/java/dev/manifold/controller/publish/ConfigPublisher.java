@@ -1,5 +1,6 @@
 package dev.manifold.controller.publish;
 
+import dev.manifold.contracts.GatewayConfigMap;
 import dev.manifold.contracts.GatewayConfig;
 import dev.manifold.contracts.GatewayConfigCodec;
 import dev.manifold.contracts.PrefixMode;
@@ -9,11 +10,11 @@ import dev.manifold.controller.api.v1alpha1.MCPServer;
 import dev.manifold.controller.api.v1alpha1.MCPServerStatus;
 import dev.manifold.controller.claims.Claims;
 import dev.manifold.controller.claims.ServerIndex;
-import dev.manifold.controller.claims.SpecValidation;
+import dev.manifold.controller.validation.SpecValidation;
 import dev.manifold.controller.config.ControllerConfig;
 import dev.manifold.controller.config.InstallNamespace;
-import dev.manifold.controller.reconciler.ConditionReasons;
-import dev.manifold.controller.reconciler.ReconcileTrigger;
+import dev.manifold.controller.api.v1alpha1.ConditionReasons;
+import dev.manifold.controller.trigger.ReconcileTrigger;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
@@ -49,7 +50,6 @@ import java.util.concurrent.TimeUnit;
 public class ConfigPublisher {
 
     private static final Logger LOG = Logger.getLogger(ConfigPublisher.class);
-    public static final String CONFIG_KEY = "config.json";
     public static final String VERSION_ANNOTATION = "mcp.manifold.dev/config-version";
     public static final String PUBLISHES_METRIC = "manifold_controller_config_publishes_total";
     public static final String FAILURES_METRIC = "manifold_controller_config_publish_failures_total";
@@ -204,7 +204,7 @@ public class ConfigPublisher {
         if (current == null) {
             client.configMaps().inNamespace(namespace).resource(configMap(null, json, next.version())).create();
             wrote = true;
-        } else if (!json.equals(current.getData() == null ? null : current.getData().get(CONFIG_KEY))
+        } else if (!json.equals(current.getData() == null ? null : current.getData().get(GatewayConfigMap.KEY))
                 || !next.version().equals(current.getMetadata().getAnnotations() == null ? null
                 : current.getMetadata().getAnnotations().get(VERSION_ANNOTATION))) {
             client.configMaps().inNamespace(namespace).resource(configMap(current, json, next.version())).update();
@@ -239,7 +239,7 @@ public class ConfigPublisher {
                 .addToLabels("app.kubernetes.io/part-of", "manifold")
                 .addToAnnotations(VERSION_ANNOTATION, version)
                 .endMetadata()
-                .withData(Map.of(CONFIG_KEY, json))
+                .withData(Map.of(GatewayConfigMap.KEY, json))
                 .build();
     }
 

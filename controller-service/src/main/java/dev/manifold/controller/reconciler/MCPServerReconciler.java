@@ -1,11 +1,13 @@
 package dev.manifold.controller.reconciler;
 
+import dev.manifold.controller.trigger.ReconcileTrigger;
+import dev.manifold.controller.api.v1alpha1.ConditionReasons;
 import dev.manifold.contracts.PrefixMode;
 import dev.manifold.controller.api.v1alpha1.MCPServer;
 import dev.manifold.controller.api.v1alpha1.MCPServerSpec;
 import dev.manifold.controller.api.v1alpha1.MCPServerStatus;
 import dev.manifold.controller.claims.ServerIndex;
-import dev.manifold.controller.claims.SpecValidation;
+import dev.manifold.controller.validation.SpecValidation;
 import dev.manifold.controller.config.ControllerConfig;
 import dev.manifold.controller.dependent.MCPServerHeadlessServiceDependent;
 import dev.manifold.controller.dependent.MCPServerNetworkPolicyDependent;

@@ -1,5 +1,6 @@
 package dev.manifold.controller.reconciler;
 
+import dev.manifold.controller.api.v1alpha1.ConditionReasons;
 import dev.manifold.controller.api.v1alpha1.MCPServer;
 import dev.manifold.controller.api.v1alpha1.MCPServerStatus;
 import dev.manifold.controller.config.ControllerConfig;

@@ -34,8 +34,8 @@ class ConfigurationDocIT {
     }
 
     static final List<Service> SERVICES = List.of(
-            new Service("broker-service", "broker-service", "dev.manifold.broker.config.BrokerConfig",
-                    "broker-service/src/main/java/dev/manifold/broker/config/BrokerConfig.java"),
+            new Service("broker-service", "broker-service", "dev.manifold.broker.settings.BrokerConfig",
+                    "broker-service/src/main/java/dev/manifold/broker/settings/BrokerConfig.java"),
             new Service("controller-service", "controller-service", "dev.manifold.controller.config.ControllerConfig",
                     "controller-service/src/main/java/dev/manifold/controller/config/ControllerConfig.java"),
             new Service("proxy-runner", "proxy-runner", "dev.manifold.proxy.ProxyConfig",

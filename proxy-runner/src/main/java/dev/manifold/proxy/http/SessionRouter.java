@@ -1,5 +1,8 @@
 package dev.manifold.proxy.http;
 
+import dev.manifold.contracts.JsonRpcErrors;
+import dev.manifold.contracts.McpHeaders;
+import dev.manifold.contracts.McpVersions;
 import dev.manifold.contracts.SessionRecord;
 import dev.manifold.proxy.ProxyConfig;
 import dev.manifold.proxy.http.ProxyMetrics.ReinitReason;
@@ -57,14 +60,10 @@ public class SessionRouter {
 
     private static final Logger LOG = Logger.getLogger(SessionRouter.class);
 
-    static final String SESSION_HEADER = "Mcp-Session-Id";
-    static final String PROTOCOL_HEADER = "MCP-Protocol-Version";
-    /** The same names as pre-hashed header names: the lookups on every request hash nothing. */
-    static final CharSequence SESSION_HEADER_NAME = HttpHeaders.createOptimized(SESSION_HEADER);
-    private static final CharSequence PROTOCOL_HEADER_NAME = HttpHeaders.createOptimized(PROTOCOL_HEADER);
+    /** The MCP header names, pre-hashed: the lookups on every request hash nothing. */
+    static final CharSequence SESSION_HEADER_NAME = HttpHeaders.createOptimized(McpHeaders.SESSION_ID);
+    private static final CharSequence PROTOCOL_HEADER_NAME = HttpHeaders.createOptimized(McpHeaders.PROTOCOL_VERSION);
     private static final String CONTENT_LENGTH = "content-length";
-    /** The stateless protocol revision: no session, any ready pod. */
-    static final String STATELESS_PROTOCOL = "2026-07-28";
     private static final String RETRY_AFTER_SECONDS = "1";
 
     /** Headers never forwarded in either direction (hop-by-hop, or set by the proxy itself); see isHopByHop. */
@@ -161,7 +160,7 @@ public class SessionRouter {
         if (sid != null) {
             labelRequest(Telemetry.MDC_SESSION_ID, sid);
         }
-        boolean stateless = sid == null && STATELESS_PROTOCOL.equals(req.getHeader(PROTOCOL_HEADER_NAME));
+        boolean stateless = sid == null && McpVersions.STATELESS.equals(req.getHeader(PROTOCOL_HEADER_NAME));
         if (method == HttpMethod.POST) {
             if (bodyTooLarge(ex)) {
                 return;
@@ -532,9 +531,9 @@ public class SessionRouter {
                     return Future.failedFuture(new IllegalStateException(
                             "replayed initialize answered " + resp.statusCode() + " on " + pod.name()));
                 }
-                MultiMap notify = MultiMap.caseInsensitiveMultiMap().addAll(headers).add(SESSION_HEADER, newSid);
+                MultiMap notify = MultiMap.caseInsensitiveMultiMap().addAll(headers).add(McpHeaders.SESSION_ID, newSid);
                 if (protocol != null) {
-                    notify.add(PROTOCOL_HEADER, protocol);
+                    notify.add(McpHeaders.PROTOCOL_VERSION, protocol);
                 }
                 return send(pod, HttpMethod.POST, notify,
                         Buffer.buffer("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}"))
@@ -593,9 +592,9 @@ public class SessionRouter {
     }
 
     private void closeBackendSession(PodTarget pod, String backendSid, String protocol) {
-        MultiMap headers = MultiMap.caseInsensitiveMultiMap().add(SESSION_HEADER, backendSid);
+        MultiMap headers = MultiMap.caseInsensitiveMultiMap().add(McpHeaders.SESSION_ID, backendSid);
         if (protocol != null) {
-            headers.add(PROTOCOL_HEADER, protocol);
+            headers.add(McpHeaders.PROTOCOL_VERSION, protocol);
         }
         send(pod, HttpMethod.DELETE, headers, null).onSuccess(this::bodyWithin);
     }
@@ -725,7 +724,7 @@ public class SessionRouter {
                 String name = h.getKey();
                 if (name.length() == CONTENT_LENGTH.length() && name.equalsIgnoreCase(CONTENT_LENGTH)) {
                     length = h.getValue();
-                } else if (name.length() == SESSION_HEADER.length() && name.equalsIgnoreCase(SESSION_HEADER)) {
+                } else if (name.length() == McpHeaders.SESSION_ID.length() && name.equalsIgnoreCase(McpHeaders.SESSION_ID)) {
                     podSession = true;
                 } else if (!isHopByHop(name)) {
                     outHeaders.add(name, h.getValue());
@@ -812,7 +811,7 @@ public class SessionRouter {
             if (!out.ended() && !out.closed() && !out.headWritten()) {
                 out.setStatusCode(status)
                         .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-                        .end(JsonRpcErrors.body(id != null ? id : requestId(), code, message));
+                        .end(ErrorBody.json(id != null ? id : requestId(), code, message));
             }
             done(outcome);
         }
@@ -828,7 +827,7 @@ public class SessionRouter {
                 if (!http2) {
                     out.putHeader(HttpHeaders.CONNECTION, "close");
                 }
-                out.end(JsonRpcErrors.body(null, JsonRpcErrors.INVALID_REQUEST, message))
+                out.end(ErrorBody.json(null, JsonRpcErrors.INVALID_REQUEST, message))
                         .onComplete(v -> abort());
             }
             done(ProxyOutcome.BAD_REQUEST);

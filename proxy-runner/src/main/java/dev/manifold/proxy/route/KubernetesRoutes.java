@@ -1,5 +1,6 @@
 package dev.manifold.proxy.route;
 
+import dev.manifold.contracts.GatewayConfigMap;
 import dev.manifold.contracts.GatewayConfig;
 import dev.manifold.contracts.GatewayConfigCodec;
 import dev.manifold.contracts.RedisNames;
@@ -167,10 +168,10 @@ public class KubernetesRoutes {
         KubernetesClient client = kubernetes.get();
         String namespace = config.configMapNamespace().orElse(client.getNamespace());
         ConfigMap map = client.configMaps().inNamespace(namespace).withName(config.configMapName()).get();
-        if (map == null || map.getData() == null || map.getData().get(config.configMapKey()) == null) {
+        if (map == null || map.getData() == null || map.getData().get(GatewayConfigMap.KEY) == null) {
             return null;
         }
-        return GatewayConfigCodec.parse(map.getData().get(config.configMapKey()).getBytes(StandardCharsets.UTF_8));
+        return GatewayConfigCodec.parse(map.getData().get(GatewayConfigMap.KEY).getBytes(StandardCharsets.UTF_8));
     }
 
     private void report(String error) {

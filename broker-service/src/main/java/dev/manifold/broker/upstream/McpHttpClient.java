@@ -1,0 +1,487 @@
+package dev.manifold.broker.upstream;
+
+import dev.manifold.contracts.McpVersions;
+import dev.manifold.contracts.McpHeaders;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.manifold.broker.settings.BrokerConfig;
+import io.smallrye.mutiny.Uni;
+import io.smallrye.common.vertx.VertxContext;
+import io.vertx.core.Context;
+import org.jboss.logging.Logger;
+import io.vertx.core.Vertx;
+import io.vertx.core.impl.VertxInternal;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.tracing.TracingPolicy;
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+
+import java.io.ByteArrayOutputStream;
+import java.net.ConnectException;
+import java.net.UnknownHostException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+
+/**
+ * Speaks MCP Streamable HTTP to backends: one JSON-RPC message per POST, answered with JSON or an SSE stream.
+ * Two HTTP clients: a pooled one for forwarded client traffic, and one that opens a fresh connection per
+ * exchange for connects and health probes, so a probe never rides a pooled connection to a replaced pod.
+ * Never blocks: everything returns a {@link Uni}; cancelling it resets the HTTP request.
+ */
+@ApplicationScoped
+public class McpHttpClient {
+    private static final Logger LOG = Logger.getLogger(McpHttpClient.class);
+
+    /** Largest backend response body accepted. */
+    static final int MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
+
+
+    /** Receives what a backend sends on an SSE response besides the response itself. */
+    public interface ReplyStream {
+        /** The backend answered with an event stream (called once, before any message). */
+        default void opened() {
+        }
+
+        /** A notification or server-to-client request on the stream. */
+        void message(JsonNode message);
+    }
+
+    /** Times a POST stream that ended without its response is resumed with GET and Last-Event-ID. */
+    static final int MAX_RESUMES = 5;
+
+    private final Vertx vertx;
+    private final ObjectMapper mapper;
+    private final HttpClient pooled;
+    private final HttpClient fresh;
+    /** Long-lived GET streams get their own client, so they never take the probes' and connects' pool slots. */
+    private final HttpClient streams;
+
+    private final HopTracing tracing;
+
+    public McpHttpClient(Vertx vertx, ObjectMapper mapper, BrokerConfig config, HopTracing tracing) {
+        this.vertx = vertx;
+        this.mapper = mapper;
+        this.tracing = tracing;
+        int connectMillis = (int) Math.max(1, config.connectTimeout().toMillis());
+        this.pooled = vertx.createHttpClient(new HttpClientOptions()
+                        .setKeepAlive(true)
+                        .setConnectTimeout(connectMillis)
+                        .setDecompressionSupported(true)
+                        .setTracingPolicy(TracingPolicy.IGNORE),
+                new PoolOptions().setHttp1MaxSize(config.backendPoolSize()));
+        this.fresh = vertx.createHttpClient(new HttpClientOptions()
+                        .setKeepAlive(false)
+                        .setConnectTimeout(connectMillis)
+                        .setTracingPolicy(TracingPolicy.IGNORE),
+                new PoolOptions().setHttp1MaxSize(config.backendPoolSize()));
+        this.streams = vertx.createHttpClient(new HttpClientOptions()
+                        .setKeepAlive(false)
+                        .setConnectTimeout(connectMillis)
+                        .setTracingPolicy(TracingPolicy.IGNORE),
+                new PoolOptions().setHttp1MaxSize(4096));
+        this.deleteTimeoutMillis = connectMillis;
+    }
+
+    private final long deleteTimeoutMillis;
+
+    @PreDestroy
+    void close() {
+        pooled.close();
+        fresh.close();
+        streams.close();
+    }
+
+    /**
+     * Posts one JSON-RPC message.
+     *
+     * @param freshConnection open a new connection just for this exchange (connects and probes)
+     * @param onOther         receives messages on the SSE stream other than the response (notifications and
+     *                        server-to-client requests); may be {@code null}
+     */
+    public Uni<McpReply> post(String url, String sessionId, String protocolVersion, JsonNode message,
+                              boolean freshConnection, ReplyStream onOther) {
+        if (McpVersions.STATELESS.equals(protocolVersion) && message.path("method").isTextual()
+                && message.has("id")) {
+            message = withStatelessMeta(message);
+        }
+        byte[] body;
+        try {
+            body = mapper.writeValueAsBytes(message);
+        } catch (Exception e) {
+            return Uni.createFrom().failure(new IllegalArgumentException("cannot serialize message", e));
+        }
+        JsonNode requestId = message.get("id");
+        RequestOptions options = new RequestOptions()
+                .setMethod(HttpMethod.POST)
+                .setAbsoluteURI(url)
+                .putHeader("Content-Type", "application/json")
+                .putHeader("Accept", "application/json, text/event-stream");
+        if (sessionId != null) {
+            options.putHeader(McpHeaders.SESSION_ID, sessionId);
+        }
+        if (protocolVersion != null) {
+            options.putHeader(McpHeaders.PROTOCOL_VERSION, protocolVersion);
+        }
+        if (McpVersions.STATELESS.equals(protocolVersion) && message.path("method").isTextual()) {
+            // 2026-07-28: the method and the addressed name are mirrored in headers for intermediaries
+            String method = message.get("method").asText();
+            options.putHeader(McpHeaders.METHOD, method);
+            String name = McpVersions.nameOf(method, message.get("params"));
+            if (name != null) {
+                options.putHeader(McpHeaders.NAME, name);
+            }
+        }
+        HttpClient client = freshConnection ? fresh : pooled;
+        HopTracing.Hop hop = tracing.start(url, message, options);
+        Uni<McpReply> exchange = Uni.createFrom().emitter(emitter -> {
+            AtomicBoolean done = new AtomicBoolean();
+            AtomicReference<HttpClientRequest> inFlight = new AtomicReference<>();
+            // Cancelled (by a time-box, say): reset the request, which closes its connection and frees the pool slot.
+            emitter.onTermination(() -> {
+                if (done.compareAndSet(false, true)) {
+                    HttpClientRequest request = inFlight.get();
+                    if (request != null) {
+                        request.reset();
+                    }
+                }
+            });
+            onEventLoop(() -> client.request(options)
+                    .compose(request -> {
+                        inFlight.set(request);
+                        if (done.get()) {
+                            // cancelled while waiting for a pooled connection: never send it
+                            request.reset();
+                            return io.vertx.core.Future.failedFuture(new java.util.concurrent.CancellationException("cancelled"));
+                        }
+                        return request.send(Buffer.buffer(body));
+                    })
+                    .onFailure(failure -> {
+                        if (done.compareAndSet(false, true)) {
+                            emitter.fail(classify(url, failure));
+                        }
+                    })
+                    .onSuccess(response -> handleResponse(url, sessionId, protocolVersion, requestId, response, onOther, reply -> {
+                        if (done.compareAndSet(false, true)) {
+                            emitter.complete(reply);
+                        }
+                    }, failure -> {
+                        if (done.compareAndSet(false, true)) {
+                            emitter.fail(failure);
+                        }
+                    })));
+        });
+        return hop == null ? exchange
+                : exchange.onItemOrFailure().invoke(hop::end).onCancellation().invoke(hop::cancelled);
+    }
+
+    /**
+     * Runs an exchange on an event loop. Started from a worker thread (a retry of the connect guard, a config
+     * apply), the response future is completed on the connection's event loop but its listener is queued as a task,
+     * and a small response can end before the listener sets its handlers (IllegalStateException: the response
+     * has already been read), failing the attempt and costing a backoff interval.
+     */
+    private void onEventLoop(Runnable exchange) {
+        if (Context.isOnEventLoopThread() && VertxContext.isOnDuplicatedContext()) {
+            exchange.run(); // a client request's context: its MDC and trace go with the exchange
+        } else {
+            // A duplicated context of the exchange's own (a probe, a connect), so that what its callbacks put in
+            // the MDC (the server id of a log line) stays with this exchange.
+            Context base = Context.isOnEventLoopThread() ? Vertx.currentContext() : eventLoop();
+            VertxContext.createNewDuplicatedContext(base).runOnContext(v -> exchange.run());
+        }
+    }
+
+    private volatile Context eventLoop;
+
+    private Context eventLoop() {
+        Context context = eventLoop;
+        if (context == null) {
+            synchronized (this) {
+                context = eventLoop;
+                if (context == null) {
+                    eventLoop = context = ((VertxInternal) vertx).createEventLoopContext();
+                }
+            }
+        }
+        return context;
+    }
+
+    /** A copy of a request with the 2026-07-28 _meta keys (version, capabilities) added where missing. */
+    private JsonNode withStatelessMeta(JsonNode message) {
+        com.fasterxml.jackson.databind.node.ObjectNode copy = ((com.fasterxml.jackson.databind.node.ObjectNode) message).deepCopy();
+        com.fasterxml.jackson.databind.node.ObjectNode params = copy.get("params") instanceof com.fasterxml.jackson.databind.node.ObjectNode p
+                ? p : copy.putObject("params");
+        com.fasterxml.jackson.databind.node.ObjectNode meta = params.get("_meta") instanceof com.fasterxml.jackson.databind.node.ObjectNode m
+                ? m : params.putObject("_meta");
+        if (!meta.has(McpVersions.META_PROTOCOL_VERSION)) {
+            meta.put(McpVersions.META_PROTOCOL_VERSION, McpVersions.STATELESS);
+        }
+        if (!meta.has(McpVersions.META_CLIENT_CAPABILITIES)) {
+            meta.putObject(McpVersions.META_CLIENT_CAPABILITIES);
+        }
+        return copy;
+    }
+
+    /**
+     * Opens the session's server-to-client stream (GET). Completes with {@code true} once the stream is open and
+     * with {@code false} when the backend offers none (405 or any non-SSE answer). Messages go to
+     * {@code onMessage}; {@code onEnd} runs once when an open stream ends or fails. Returns a handle that closes it.
+     */
+    public Uni<Runnable> openStream(String url, String sessionId, String protocolVersion, Consumer<JsonNode> onMessage,
+                                    Runnable onEnd) {
+        RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET).setAbsoluteURI(url)
+                .putHeader("Accept", "text/event-stream")
+                .putHeader(McpHeaders.SESSION_ID, sessionId);
+        if (protocolVersion != null) {
+            options.putHeader(McpHeaders.PROTOCOL_VERSION, protocolVersion);
+        }
+        return Uni.createFrom().<Runnable>emitter(emitter -> onEventLoop(() -> streams.request(options)
+                .compose(request -> request.send().onSuccess(response -> {
+                    String type = response.getHeader("Content-Type");
+                    if (response.statusCode() != 200 || type == null || !type.toLowerCase().startsWith("text/event-stream")) {
+                        response.body();
+                        emitter.complete(null);
+                        return;
+                    }
+                    AtomicBoolean ended = new AtomicBoolean();
+                    Runnable end = () -> {
+                        if (ended.compareAndSet(false, true)) {
+                            onEnd.run();
+                        }
+                    };
+                    SseParser parser = new SseParser(data -> {
+                        JsonNode msg = parseOrNull(data);
+                        if (msg != null) {
+                            onMessage.accept(msg);
+                        }
+                    }, MAX_RESPONSE_BYTES, () -> {
+                        LOG.warnf("%s sent an SSE event larger than %d bytes on its GET stream; closing it", url, MAX_RESPONSE_BYTES);
+                        request.reset();
+                        end.run();
+                    });
+                    response.handler(chunk -> parser.feed(chunk.getBytes()));
+                    response.endHandler(v -> end.run());
+                    response.exceptionHandler(e -> end.run());
+                    Runnable close = () -> {
+                        ended.set(true);
+                        request.reset();
+                    };
+                    emitter.complete(close);
+                }))
+                .onFailure(failure -> emitter.fail(classify(url, failure)))));
+    }
+
+    /** Sends DELETE for a backend session; failures are ignored, the backend will expire it. */
+    public Uni<Void> deleteSession(String url, String sessionId, String protocolVersion) {
+        RequestOptions options = new RequestOptions().setMethod(HttpMethod.DELETE).setAbsoluteURI(url)
+                .setIdleTimeout(deleteTimeoutMillis)
+                .putHeader(McpHeaders.SESSION_ID, sessionId);
+        if (protocolVersion != null) {
+            options.putHeader(McpHeaders.PROTOCOL_VERSION, protocolVersion);
+        }
+        return Uni.createFrom().completionStage(() -> pooled.request(options)
+                        .compose(HttpClientRequest::send)
+                        .compose(HttpClientResponse::body)
+                        .toCompletionStage())
+                .replaceWithVoid()
+                .onFailure().recoverWithNull();
+    }
+
+    private void handleResponse(String url, String sentSessionId, String protocolVersion, JsonNode requestId,
+                                HttpClientResponse response, ReplyStream onOther, Consumer<McpReply> complete,
+                                Consumer<Throwable> fail) {
+        int status = response.statusCode();
+        String sessionId = response.getHeader(McpHeaders.SESSION_ID);
+        String contentType = response.getHeader("Content-Type");
+        boolean sse = contentType != null && contentType.toLowerCase().startsWith("text/event-stream");
+        response.exceptionHandler(e -> fail.accept(classify(url, e)));
+
+        if (status == 401 || status == 403) {
+            response.body();
+            fail.accept(new BackendException(BackendException.Kind.UNAUTHORIZED, status,
+                    url + " answered " + status + " and no credentials are configured"));
+            return;
+        }
+        if (status == 404 && sentSessionId != null) {
+            response.body();
+            fail.accept(new BackendException(BackendException.Kind.SESSION_EXPIRED, status,
+                    url + " no longer knows session " + sentSessionId));
+            return;
+        }
+        if (status == 202 || status == 204) {
+            response.body().onComplete(ignored -> complete.accept(new McpReply(status, sessionId, null)));
+            return;
+        }
+
+        if (sse && status == 200) {
+            if (onOther != null) {
+                onOther.opened();
+            }
+            readStream(url, sentSessionId != null ? sentSessionId : sessionId, protocolVersion, requestId, status,
+                    sessionId, response, onOther, complete, fail, 0);
+            return;
+        }
+
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        AtomicBoolean tooLarge = new AtomicBoolean();
+        response.handler(chunk -> {
+            if (bytes.size() + chunk.length() > MAX_RESPONSE_BYTES) {
+                if (tooLarge.compareAndSet(false, true)) {
+                    fail.accept(new BackendException(BackendException.Kind.PROTOCOL, status,
+                            url + " sent a response larger than " + MAX_RESPONSE_BYTES + " bytes"));
+                }
+                return;
+            }
+            bytes.writeBytes(chunk.getBytes());
+        });
+        response.endHandler(v -> {
+            if (tooLarge.get()) {
+                return;
+            }
+            JsonNode msg = bytes.size() == 0 ? null : parseOrNull(bytes.toString(java.nio.charset.StandardCharsets.UTF_8));
+            if (status == 400 && sentSessionId != null && namesUnknownSession(msg)) {
+                // TypeScript-SDK servers answer an unknown session with 400 "No valid session ID provided"
+                fail.accept(new BackendException(BackendException.Kind.SESSION_EXPIRED, status,
+                        url + " no longer knows session " + sentSessionId));
+            } else if (msg != null && msg.isObject() && (msg.has("result") || msg.has("error"))) {
+                complete.accept(new McpReply(status, sessionId, msg));
+            } else if (status >= 500) {
+                fail.accept(new BackendException(BackendException.Kind.HTTP_ERROR, status, url + " answered HTTP " + status));
+            } else if (status >= 400) {
+                fail.accept(new BackendException(BackendException.Kind.PROTOCOL, status,
+                        url + " answered HTTP " + status + " without a JSON-RPC response"));
+            } else {
+                fail.accept(new BackendException(BackendException.Kind.PROTOCOL, status,
+                        url + " answered HTTP " + status + " with " + (contentType == null ? "no content type" : contentType)
+                                + " and no JSON-RPC response"));
+            }
+        });
+    }
+
+    /**
+     * Reads an SSE response until the response to {@code requestId}. A stream that ends before it, after the
+     * backend gave an event id, is resumed with GET and Last-Event-ID (SSE polling, 2025-11-25), after the
+     * backend's retry hint, at most {@link #MAX_RESUMES} times.
+     */
+    private void readStream(String url, String sessionId, String protocolVersion, JsonNode requestId, int status,
+                            String returnedSessionId, HttpClientResponse response, ReplyStream onOther,
+                            Consumer<McpReply> complete, Consumer<Throwable> fail, int resumes) {
+        AtomicBoolean answered = new AtomicBoolean();
+        SseParser[] holder = new SseParser[1];
+        SseParser parser = new SseParser(data -> {
+            JsonNode msg = parseOrNull(data);
+            if (msg == null) {
+                return;
+            }
+            if (isResponseTo(msg, requestId) && answered.compareAndSet(false, true)) {
+                complete.accept(new McpReply(status, returnedSessionId, msg, true));
+            } else if (onOther != null) {
+                onOther.message(msg);
+            }
+        }, MAX_RESPONSE_BYTES, () -> {
+            if (answered.compareAndSet(false, true)) {
+                fail.accept(new BackendException(BackendException.Kind.PROTOCOL, status,
+                        url + " sent an SSE event larger than " + MAX_RESPONSE_BYTES + " bytes"));
+            }
+            response.request().reset();
+        });
+        holder[0] = parser;
+        response.handler(chunk -> parser.feed(chunk.getBytes()));
+        response.exceptionHandler(e -> {
+            if (!answered.get()) {
+                fail.accept(classify(url, e));
+            }
+        });
+        response.endHandler(v -> {
+            parser.end();
+            if (answered.get()) {
+                return;
+            }
+            String lastId = parser.lastEventId();
+            if (lastId == null || sessionId == null || resumes >= MAX_RESUMES) {
+                fail.accept(new BackendException(BackendException.Kind.PROTOCOL, status,
+                        url + " closed its event stream without answering request " + requestId));
+                return;
+            }
+            long delay = parser.retryMillis() > 0 ? Math.min(parser.retryMillis(), 30_000) : 100;
+            vertx.setTimer(delay, t -> {
+                RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET).setAbsoluteURI(url)
+                        .putHeader("Accept", "text/event-stream")
+                        .putHeader(McpHeaders.SESSION_ID, sessionId)
+                        .putHeader("Last-Event-ID", lastId);
+                if (protocolVersion != null) {
+                    options.putHeader(McpHeaders.PROTOCOL_VERSION, protocolVersion);
+                }
+                streams.request(options).compose(HttpClientRequest::send).onComplete(ar -> {
+                    if (ar.failed()) {
+                        fail.accept(classify(url, ar.cause()));
+                        return;
+                    }
+                    HttpClientResponse resumed = ar.result();
+                    String type = resumed.getHeader("Content-Type");
+                    if (resumed.statusCode() != 200 || type == null || !type.toLowerCase().startsWith("text/event-stream")) {
+                        resumed.body();
+                        fail.accept(new BackendException(BackendException.Kind.PROTOCOL, resumed.statusCode(),
+                                url + " refused to resume its event stream (HTTP " + resumed.statusCode() + ")"));
+                        return;
+                    }
+                    readStream(url, sessionId, protocolVersion, requestId, status, returnedSessionId, resumed, onOther,
+                            complete, fail, resumes + 1);
+                });
+            });
+        });
+    }
+
+    /** A JSON-RPC error whose message is about the session (unknown, invalid, expired). */
+    private static boolean namesUnknownSession(JsonNode msg) {
+        if (msg == null || !msg.has("error")) {
+            return false;
+        }
+        String message = msg.path("error").path("message").asText("").toLowerCase(java.util.Locale.ROOT);
+        return message.contains("session");
+    }
+
+    private static boolean isResponseTo(JsonNode msg, JsonNode requestId) {
+        return requestId != null && msg.has("id") && msg.get("id").equals(requestId)
+                && (msg.has("result") || msg.has("error")) && !msg.has("method");
+    }
+
+    /** The JSON-RPC message (object or batch) an SSE event carries; null for anything else (a priming event's empty data). */
+    private JsonNode parseOrNull(String text) {
+        if (text == null || text.isBlank()) {
+            return null; // readTree would answer MissingNode
+        }
+        try {
+            JsonNode node = mapper.readTree(text);
+            return node != null && (node.isObject() || node.isArray()) ? node : null;
+        } catch (Exception e) {
+            return null;
+        }
+    }
+
+    private static BackendException classify(String url, Throwable failure) {
+        if (failure instanceof BackendException be) {
+            return be;
+        }
+        Throwable root = failure;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        if (root instanceof ConnectException || failure instanceof ConnectException
+                || root instanceof UnknownHostException || root instanceof java.nio.channels.ClosedChannelException) {
+            return new BackendException(BackendException.Kind.UNREACHABLE, url + " is unreachable: " + failure.getMessage(), failure);
+        }
+        if (failure instanceof java.util.concurrent.TimeoutException || root instanceof java.util.concurrent.TimeoutException) {
+            return new BackendException(BackendException.Kind.TIMEOUT, url + " timed out: " + failure.getMessage(), failure);
+        }
+        return new BackendException(BackendException.Kind.UNREACHABLE, url + " failed: " + failure.getMessage(), failure);
+    }
+}

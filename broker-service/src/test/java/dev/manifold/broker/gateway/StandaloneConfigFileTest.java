@@ -1,0 +1,150 @@
+package dev.manifold.broker.gateway;
+
+import dev.manifold.contracts.ConfigValidationException;
+import dev.manifold.contracts.GatewayConfig;
+import dev.manifold.contracts.PrefixMode;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class StandaloneConfigFileTest {
+
+    private static GatewayConfig parse(String yaml) {
+        return StandaloneConfigFile.parse(yaml.getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void theDocumentedExampleParses() {
+        GatewayConfig config = parse("""
+                prefixMode: conditional
+                servers:
+                  - name: weather
+                    url: http://127.0.0.1:3001/mcp
+                    toolPrefix: weather_
+                    enabled: true
+                    toolFilter: { include: ["get_*"], exclude: ["get_secret"] }
+                """);
+        assertEquals(PrefixMode.CONDITIONAL, config.prefixMode());
+        assertEquals("weather", config.servers().get(0).id());
+        assertTrue(config.servers().get(0).effectiveFilter().allows("get_forecast"));
+        assertTrue(config.version().startsWith("sha256:"));
+    }
+
+    @Test
+    void anUnknownFieldIsRejectedWithItsPathAndLine() {
+        ConfigValidationException e = assertThrows(ConfigValidationException.class, () -> parse("""
+                servers:
+                  - name: a
+                    url: http://a/mcp
+                  - name: b
+                    url: http://b/mcp
+                    toolPrefx: b_
+                """));
+        assertEquals("servers[1].toolPrefx", e.field());
+        assertTrue(e.getMessage().contains("unknown field 'toolPrefx'"), e.getMessage());
+        assertTrue(e.getMessage().contains("line 6"), e.getMessage());
+    }
+
+    @Test
+    void duplicateNamesAndBadValuesAreRejected() {
+        assertTrue(assertThrows(ConfigValidationException.class, () -> parse("""
+                servers:
+                  - { name: a, url: "http://a/mcp" }
+                  - { name: a, url: "http://b/mcp" }
+                """)).getMessage().contains("duplicate name 'a'"));
+        ConfigValidationException missingName = assertThrows(ConfigValidationException.class, () -> parse("""
+                servers:
+                  - url: http://a/mcp
+                """));
+        assertEquals("servers[0].name", missingName.field());
+        ConfigValidationException badUrl = assertThrows(ConfigValidationException.class, () -> parse("""
+                servers:
+                  - { name: a, url: "not a url" }
+                """));
+        assertEquals("servers[0].url", badUrl.field());
+        assertTrue(assertThrows(ConfigValidationException.class, () -> parse("prefixMode: sometimes\n"))
+                .getMessage().contains("prefixMode"));
+        assertThrows(ConfigValidationException.class, () -> parse("servers: [unclosed\n"));
+        assertThrows(ConfigValidationException.class, () -> parse(""));
+    }
+
+    @Test
+    void serversWithNothingAfterItIsAnErrorNamingTheFieldAndLine() {
+        ConfigValidationException e = assertThrows(ConfigValidationException.class, () -> parse("""
+                prefixMode: always
+                servers:
+                """));
+        assertEquals("servers", e.field());
+        assertTrue(e.getMessage().contains("servers: []"), e.getMessage());
+        assertTrue(e.getMessage().contains("line 2"), e.getMessage());
+    }
+
+    @Test
+    void aFileCutShortBeforeItsServerListIsAnError() {
+        for (String cut : new String[]{"", "  \n\n", "# only a comment\n", "prefixMode: always\n"}) {
+            ConfigValidationException e = assertThrows(ConfigValidationException.class, () -> parse(cut), cut);
+            assertEquals("servers", e.field(), cut);
+            assertTrue(e.getMessage().contains("servers: []"), e.getMessage());
+        }
+    }
+
+    @Test
+    void anEmptyServerListIsAValidConfig() {
+        assertEquals(0, parse("servers: []\n").servers().size());
+    }
+
+    @Test
+    void aDuplicateNameNamesBothEntriesAndTheirLines() {
+        ConfigValidationException e = assertThrows(ConfigValidationException.class, () -> parse("""
+                servers:
+                  - name: weather
+                    url: http://a/mcp
+                    toolPrefix: a_
+                  - name: weather
+                    url: http://b/mcp
+                    toolPrefix: b_
+                """));
+        assertEquals("servers[1].name", e.field());
+        assertTrue(e.getMessage().contains("servers[0] (line 2) and servers[1] (line 5)"), e.getMessage());
+    }
+
+    @Test
+    void twoServersWithOnePrefixAreRejectedNamingBothLikeTheControllerDoes() {
+        ConfigValidationException e = assertThrows(ConfigValidationException.class, () -> parse("""
+                prefixMode: always
+                servers:
+                  - name: alpha
+                    url: http://a/mcp
+                    toolPrefix: shared_
+                  - name: beta
+                    url: http://b/mcp
+                    toolPrefix: shared_
+                """));
+        assertEquals("servers[1].toolPrefix", e.field());
+        assertTrue(e.getMessage().contains("'shared_' is already the prefix of server 'alpha' (line 5)"), e.getMessage());
+        assertTrue(e.getMessage().contains("server 'beta' (line 8)"), e.getMessage());
+        // With prefixMode never, prefixes are not used, so sharing one is harmless.
+        assertEquals(2, parse("""
+                prefixMode: never
+                servers:
+                  - { name: alpha, url: "http://a/mcp", toolPrefix: shared_ }
+                  - { name: beta, url: "http://b/mcp", toolPrefix: shared_ }
+                """).servers().size());
+    }
+
+    @Test
+    void aYamlIndentationErrorIsOneLineWithLineAndColumn() {
+        ConfigValidationException e = assertThrows(ConfigValidationException.class, () -> parse("""
+                servers:
+                  - name: alpha
+                    url: http://a/mcp
+                   toolPrefix: a_
+                """));
+        assertEquals(1, e.getMessage().lines().count(), e.getMessage());
+        assertTrue(e.getMessage().matches(".*expected <block end>.*\\(line 4, column \\d+\\)"), e.getMessage());
+    }
+}
