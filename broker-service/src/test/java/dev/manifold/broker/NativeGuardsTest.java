@@ -35,7 +35,7 @@ class NativeGuardsTest {
             entry("dev.manifold.broker.catalog.ToolCatalog$Source", "catalog input"),
             entry("dev.manifold.broker.catalog.ToolRoute", "catalog entry; its definition is a tree"),
             entry("dev.manifold.broker.upstream.BackendSupervisor$Discovery", "lists of trees, in memory"),
-            entry("dev.manifold.broker.upstream.BackendSupervisor$InitializedSession", "read from a tree by hand"),
+            entry("dev.manifold.broker.upstream.McpClient$InitializedSession", "read from a tree by hand"),
             entry("dev.manifold.broker.upstream.McpReply", "an HTTP answer in flight; its message is a tree"),
             entry("dev.manifold.broker.gateway.ConfigApplier$Outcome", "logged and counted"),
             entry("dev.manifold.broker.relay.ServerRequestIds$Decoded", "decoded from base64url by hand"),

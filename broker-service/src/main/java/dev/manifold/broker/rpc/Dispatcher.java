@@ -16,6 +16,7 @@ import dev.manifold.broker.upstream.Backend;
 import dev.manifold.broker.upstream.BackendState;
 import dev.manifold.broker.upstream.BackendSupervisor;
 import dev.manifold.broker.upstream.JsonRpc;
+import dev.manifold.broker.upstream.McpClient;
 import dev.manifold.contracts.JsonRpcErrors;
 import dev.manifold.contracts.Telemetry;
 import io.opentelemetry.api.trace.Span;
@@ -37,17 +38,19 @@ public class Dispatcher {
     private final ObjectMapper mapper;
     private final ClientSessions sessions;
     private final BackendSupervisor supervisor;
+    private final McpClient mcp;
     private final Aggregator aggregator;
     private final Routing routing;
     private final Lists lists;
     private final ServerMessages messages;
     private final AtomicLong progressIds = new AtomicLong();
 
-    public Dispatcher(ObjectMapper mapper, ClientSessions sessions, BackendSupervisor supervisor, Aggregator aggregator,
+    public Dispatcher(ObjectMapper mapper, ClientSessions sessions, BackendSupervisor supervisor, McpClient mcp, Aggregator aggregator,
                       Routing routing, Lists lists, ServerMessages messages) {
         this.mapper = mapper;
         this.sessions = sessions;
         this.supervisor = supervisor;
+        this.mcp = mcp;
         this.aggregator = aggregator;
         this.routing = routing;
         this.lists = lists;
@@ -84,7 +87,7 @@ public class Dispatcher {
             return;
         }
         List<Uni<Boolean>> calls = targets.stream().map(backend -> sessions
-                .forward(session, backend, supervisor.request("logging/setLevel", params.deepCopy()), null)
+                .forward(session, backend, mcp.request("logging/setLevel", params.deepCopy()), null)
                 .map(reply -> reply.error() == null)
                 .onFailure().recoverWithItem(false)).toList();
         Uni.join().all(calls).andFailFast().subscribe().with(results -> {
@@ -115,7 +118,7 @@ public class Dispatcher {
             session.progressTokens.put(mappedToken, metaObject.get("progressToken"));
             metaObject.put("progressToken", mappedToken);
         }
-        ObjectNode request = supervisor.request(method, params);
+        ObjectNode request = mcp.request(method, params);
         String inFlightKey = clientId.toString();
         session.inFlight.put(inFlightKey, new ClientSession.InFlight(serverId, backend.key(), request.get("id")));
         Relay relay = messages.relay(ex, session, backend);

@@ -14,6 +14,7 @@ import dev.manifold.broker.upstream.BackendException;
 import dev.manifold.broker.upstream.BackendState;
 import dev.manifold.broker.upstream.BackendSupervisor;
 import dev.manifold.broker.upstream.JsonRpc;
+import dev.manifold.broker.upstream.McpClient;
 import dev.manifold.broker.upstream.McpHttpClient;
 import dev.manifold.contracts.JsonRpcErrors;
 import dev.manifold.contracts.McpHeaders;
@@ -37,19 +38,21 @@ public class StatelessRequests {
     private final BrokerConfig config;
     private final McpHttpClient http;
     private final BackendSupervisor supervisor;
+    private final McpClient mcp;
     private final Aggregator aggregator;
     private final Routing routing;
     private final Lists lists;
     private final Capabilities capabilities;
     private final ServerMessages messages;
 
-    public StatelessRequests(ObjectMapper mapper, BrokerConfig config, McpHttpClient http, BackendSupervisor supervisor,
+    public StatelessRequests(ObjectMapper mapper, BrokerConfig config, McpHttpClient http, BackendSupervisor supervisor, McpClient mcp,
                              Aggregator aggregator, Routing routing, Lists lists, Capabilities capabilities,
                              ServerMessages messages) {
         this.mapper = mapper;
         this.config = config;
         this.http = http;
         this.supervisor = supervisor;
+        this.mcp = mcp;
         this.aggregator = aggregator;
         this.routing = routing;
         this.lists = lists;
@@ -147,7 +150,7 @@ public class StatelessRequests {
                 params.remove("_meta");
             }
         }
-        ObjectNode request = supervisor.request(method, params);
+        ObjectNode request = mcp.request(method, params);
         Relay relay = messages.relay(ex, null, backend);
         http.post(backend.entry().url(), backend.discoverySessionId(), backend.protocolVersion(), request, false, relay)
                 // the time-box cancels the exchange (resetting its request); the backend is told to stop too

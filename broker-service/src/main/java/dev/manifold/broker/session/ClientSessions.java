@@ -9,6 +9,7 @@ import com.github.benmanes.caffeine.cache.RemovalCause;
 import dev.manifold.broker.upstream.Backend;
 import dev.manifold.broker.upstream.BackendException;
 import dev.manifold.broker.upstream.BackendSupervisor;
+import dev.manifold.broker.upstream.McpClient;
 import dev.manifold.broker.upstream.McpHttpClient;
 import dev.manifold.broker.upstream.McpReply;
 import dev.manifold.broker.settings.BrokerConfig;
@@ -62,6 +63,7 @@ public class ClientSessions {
 
     private final io.vertx.core.Vertx vertx;
     private final BackendSupervisor supervisor;
+    private final McpClient mcp;
     private final McpHttpClient http;
     private final ObjectMapper mapper;
     private final ReactiveRedisDataSource redis;
@@ -79,11 +81,12 @@ public class ClientSessions {
     /** The sessions holding each backend, so a removed backend does not scan every cached session. */
     private final BackendHolders holders = new BackendHolders();
 
-    public ClientSessions(BackendSupervisor supervisor, McpHttpClient http, ObjectMapper mapper,
+    public ClientSessions(BackendSupervisor supervisor, McpClient mcp, McpHttpClient http, ObjectMapper mapper,
                           ReactiveRedisDataSource redis, RedisChannels channels, BrokerConfig config, MeterRegistry registry,
                           io.vertx.core.Vertx vertx) {
         this.vertx = vertx;
         this.supervisor = supervisor;
+        this.mcp = mcp;
         this.http = http;
         this.mapper = mapper;
         this.redis = redis;
@@ -495,7 +498,7 @@ public class ClientSessions {
                     : McpVersions.negotiate(session.protocolVersion());
             AtomicReference<Uni<ClientSession.BackendSession>> self = new AtomicReference<>();
             // The client's own capabilities: what it can answer (sampling, elicitation, roots) is relayed to it.
-            Uni<ClientSession.BackendSession> opening = supervisor.initialize(url, preferred, session.capabilities(), false)
+            Uni<ClientSession.BackendSession> opening = mcp.initialize(url, preferred, session.capabilities(), false)
                     .ifNoItem().after(config.connectTimeout()).failWith(() -> BackendException.timedOut("backend-session initialize"))
                     .map(init -> new ClientSession.BackendSession(url, init.sessionId(), init.protocolVersion()))
                     .invoke(bs -> {

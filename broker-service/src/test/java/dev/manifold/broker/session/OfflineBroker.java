@@ -7,6 +7,7 @@ import dev.manifold.broker.catalog.Aggregator;
 import dev.manifold.broker.upstream.Backend;
 import dev.manifold.broker.upstream.BackendEndpoints;
 import dev.manifold.broker.upstream.BackendSupervisor;
+import dev.manifold.broker.upstream.McpClient;
 import dev.manifold.broker.upstream.McpHttpClient;
 import dev.manifold.broker.upstream.McpReply;
 import dev.manifold.broker.settings.BrokerConfig;
@@ -58,9 +59,10 @@ public final class OfflineBroker implements AutoCloseable {
         config = config(all);
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         http = new InMemoryBackends(vertx, mapper, config);
-        supervisor = new BackendSupervisor(vertx, http, mapper, config, registry);
+        McpClient mcp = new McpClient(http, mapper, config);
+        supervisor = new BackendSupervisor(vertx, http, mcp, mapper, config, registry);
         applier = new ConfigApplier(supervisor, new BackendEndpoints(config), new Aggregator(supervisor, registry), registry);
-        sessions = new ClientSessions(supervisor, http, mapper, null, null, config, registry, vertx);
+        sessions = new ClientSessions(supervisor, mcp, http, mapper, null, null, config, registry, vertx);
     }
 
     /** Applies a config with exactly these (disabled) servers. */

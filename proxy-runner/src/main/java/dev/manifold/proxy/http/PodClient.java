@@ -1,5 +1,6 @@
 package dev.manifold.proxy.http;
 
+import dev.manifold.contracts.Telemetry;
 import dev.manifold.proxy.route.PodTarget;
 import io.netty.util.concurrent.FastThreadLocal;
 import io.opentelemetry.api.trace.Span;
@@ -8,6 +9,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.MultiMap;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
@@ -90,12 +92,38 @@ final class PodClient {
      */
     void send(PodTarget pod, HttpMethod method, HttpServerRequest forwardFrom, MultiMap headers, String backendSid,
               Buffer body, Handler<AsyncResult<HttpClientResponse>> reply) {
+        Span.current().setAttribute(Telemetry.ATTR_POD, pod.name()); // the request's span names the pod it went to
         new Outbound(pod, method, forwardFrom, headers, backendSid, body, reply).go();
     }
 
     /** The W3C trace-context headers, which a traced hop replaces with its own. */
     static boolean isTraceContext(String name) {
         return name.equalsIgnoreCase("traceparent") || name.equalsIgnoreCase("tracestate");
+    }
+
+    /**
+     * A pod response's whole body, read by the proxy-runner itself (replays, 404/400 checks, DELETE): fails when it
+     * has not fully arrived within the response timeout, and the request is then reset, freeing its connection. A
+     * pod that sends a head and then stalls must not hold a session's replay, or a DELETE, forever.
+     */
+    Future<Buffer> bodyWithin(HttpClientResponse resp) {
+        long timer = vertx.setTimer(responseTimeoutMs, t -> resp.request().reset(0,
+                new java.util.concurrent.TimeoutException("the pod's answer did not end within " + responseTimeoutMs + " ms")));
+        return resp.body().onComplete(done -> vertx.cancelTimer(timer));
+    }
+
+    /** The client's request, method and headers (hop-by-hop removed, the pod's session id set) to a pod. */
+    Future<HttpClientResponse> forward(Exchange ex, PodTarget pod, String backendSid, Buffer body) {
+        Promise<HttpClientResponse> promise = Promise.promise();
+        send(pod, ex.req.method(), ex.req, null, backendSid, body, promise);
+        return promise.future();
+    }
+
+    /** A request of the proxy-runner's own (replay, clean-up) with exactly these headers. */
+    Future<HttpClientResponse> send(PodTarget pod, HttpMethod method, MultiMap headers, Buffer body) {
+        Promise<HttpClientResponse> promise = Promise.promise();
+        send(pod, method, null, headers, null, body, promise);
+        return promise.future();
     }
 
     /** The connection closed, or was reset, before the response head arrived (a timeout is not this). */
