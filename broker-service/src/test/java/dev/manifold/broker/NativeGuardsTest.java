@@ -34,7 +34,7 @@ class NativeGuardsTest {
             entry("dev.manifold.broker.catalog.ToolCatalog$Dropped", "logged and counted, never serialized"),
             entry("dev.manifold.broker.catalog.ToolCatalog$Source", "catalog input"),
             entry("dev.manifold.broker.catalog.ToolRoute", "catalog entry; its definition is a tree"),
-            entry("dev.manifold.broker.upstream.BackendSupervisor$Discovery", "lists of trees, in memory"),
+            entry("dev.manifold.broker.upstream.McpClient$Discovery", "lists of trees, in memory"),
             entry("dev.manifold.broker.upstream.McpClient$InitializedSession", "read from a tree by hand"),
             entry("dev.manifold.broker.upstream.McpReply", "an HTTP answer in flight; its message is a tree"),
             entry("dev.manifold.broker.gateway.ConfigApplier$Outcome", "logged and counted"),

@@ -11,6 +11,7 @@ import dev.manifold.broker.rpc.Dispatcher;
 import dev.manifold.broker.rpc.StatelessRequests;
 import dev.manifold.broker.session.ClientSession;
 import dev.manifold.broker.session.ClientSessions;
+import dev.manifold.broker.session.ClientStreams;
 import dev.manifold.broker.settings.BrokerConfig;
 import dev.manifold.broker.telemetry.Mdc;
 import dev.manifold.broker.upstream.JsonRpc;
@@ -50,18 +51,21 @@ public class McpEndpoint {
     private final ObjectMapper mapper;
     private final BrokerConfig config;
     private final ClientSessions sessions;
+    private final ClientStreams streams;
     private final Replies replies;
     private final Dispatcher dispatcher;
     private final StatelessRequests stateless;
     private final ServerMessages messages;
     private final Capabilities capabilities;
 
-    public McpEndpoint(ObjectMapper mapper, BrokerConfig config, ClientSessions sessions, Replies replies,
+    public McpEndpoint(ObjectMapper mapper, BrokerConfig config, ClientSessions sessions, ClientStreams streams,
+                       Replies replies,
                        Dispatcher dispatcher, StatelessRequests stateless, ServerMessages messages,
                        Capabilities capabilities) {
         this.mapper = mapper;
         this.config = config;
         this.sessions = sessions;
+        this.streams = streams;
         this.replies = replies;
         this.dispatcher = dispatcher;
         this.stateless = stateless;
@@ -222,7 +226,7 @@ public class McpEndpoint {
                     .putHeader("Content-Type", "text/event-stream")
                     .putHeader("Cache-Control", "no-cache");
             response.write(": manifold stream open\n\n");
-            sessions.attachStream(session, response, ctx.request().getHeader("Last-Event-ID"));
+            streams.attachStream(session, response, ctx.request().getHeader("Last-Event-ID"));
             ex.count("ok");
         });
     }

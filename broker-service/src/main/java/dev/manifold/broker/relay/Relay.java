@@ -76,7 +76,7 @@ public final class Relay implements McpHttpClient.ReplyStream {
         }
         stream.send(answer.toString());
         if (session != null) {
-            messages.sessions.finishPostStream(session, stream);
+            messages.streams.finishPostStream(session, stream);
         } else {
             stream.finish(); // stateless: no session keeps the stream for resumption
         }

@@ -8,6 +8,7 @@ import dev.manifold.broker.catalog.Aggregator;
 import dev.manifold.broker.reply.Exchange;
 import dev.manifold.broker.session.ClientSession;
 import dev.manifold.broker.session.ClientSessions;
+import dev.manifold.broker.session.ClientStreams;
 import dev.manifold.broker.session.EventStream;
 import dev.manifold.broker.settings.BrokerConfig;
 import dev.manifold.broker.upstream.Backend;
@@ -37,6 +38,7 @@ public class ServerMessages {
     private final ObjectMapper mapper;
     final BrokerConfig config;
     final ClientSessions sessions;
+    final ClientStreams streams;
     final Vertx vertx;
     private final BackendSupervisor supervisor;
     private final Aggregator aggregator;
@@ -44,11 +46,13 @@ public class ServerMessages {
     private final Counter serverRequests;
     private final Counter serverRequestTimeouts;
 
-    public ServerMessages(ObjectMapper mapper, BrokerConfig config, ClientSessions sessions, Vertx vertx,
+    public ServerMessages(ObjectMapper mapper, BrokerConfig config, ClientSessions sessions, ClientStreams streams,
+                          Vertx vertx,
                           BackendSupervisor supervisor, Aggregator aggregator, McpHttpClient http, MeterRegistry registry) {
         this.mapper = mapper;
         this.config = config;
         this.sessions = sessions;
+        this.streams = streams;
         this.vertx = vertx;
         this.supervisor = supervisor;
         this.aggregator = aggregator;

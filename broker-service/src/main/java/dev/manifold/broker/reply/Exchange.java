@@ -68,7 +68,7 @@ public final class Exchange {
         EventStream stream = openStream(session);
         stream.send(answer.toString());
         if (session != null) {
-            replies.sessions.finishPostStream(session, stream);
+            replies.streams.finishPostStream(session, stream);
         } else {
             stream.finish();
         }
@@ -81,7 +81,7 @@ public final class Exchange {
         response.setStatusCode(200).setChunked(true)
                 .putHeader("Content-Type", "text/event-stream")
                 .putHeader("Cache-Control", "no-cache");
-        EventStream stream = session == null ? EventStream.detached() : replies.sessions.openPostStream(session);
+        EventStream stream = session == null ? EventStream.detached() : replies.streams.openPostStream(session);
         stream.attach(response, 0);
         String version = ctx.request().getHeader(McpHeaders.PROTOCOL_VERSION);
         if (version == null && session != null) {

@@ -1,7 +1,7 @@
 package dev.manifold.broker.reply;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.manifold.broker.session.ClientSessions;
+import dev.manifold.broker.session.ClientStreams;
 import dev.manifold.broker.settings.BrokerConfig;
 import dev.manifold.broker.upstream.Backend;
 import dev.manifold.broker.upstream.BackendState;
@@ -25,17 +25,17 @@ import java.util.concurrent.TimeUnit;
 public class Replies {
     final ObjectMapper mapper;
     final BrokerConfig config;
-    final ClientSessions sessions;
+    final ClientStreams streams;
     private final BackendSupervisor supervisor;
     private final MeterRegistry registry;
     private final Map<String, Counter> requestCounters = new ConcurrentHashMap<>();
     private final Map<String, Timer> timers = new ConcurrentHashMap<>();
 
-    public Replies(ObjectMapper mapper, BrokerConfig config, ClientSessions sessions, BackendSupervisor supervisor,
+    public Replies(ObjectMapper mapper, BrokerConfig config, ClientStreams streams, BackendSupervisor supervisor,
                    MeterRegistry registry) {
         this.mapper = mapper;
         this.config = config;
-        this.sessions = sessions;
+        this.streams = streams;
         this.supervisor = supervisor;
         this.registry = registry;
     }

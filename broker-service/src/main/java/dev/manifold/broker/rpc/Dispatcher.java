@@ -45,7 +45,8 @@ public class Dispatcher {
     private final ServerMessages messages;
     private final AtomicLong progressIds = new AtomicLong();
 
-    public Dispatcher(ObjectMapper mapper, ClientSessions sessions, BackendSupervisor supervisor, McpClient mcp, Aggregator aggregator,
+    public Dispatcher(ObjectMapper mapper, ClientSessions sessions, BackendSupervisor supervisor, McpClient mcp,
+                      Aggregator aggregator,
                       Routing routing, Lists lists, ServerMessages messages) {
         this.mapper = mapper;
         this.sessions = sessions;

@@ -45,7 +45,8 @@ public class StatelessRequests {
     private final Capabilities capabilities;
     private final ServerMessages messages;
 
-    public StatelessRequests(ObjectMapper mapper, BrokerConfig config, McpHttpClient http, BackendSupervisor supervisor, McpClient mcp,
+    public StatelessRequests(ObjectMapper mapper, BrokerConfig config, McpHttpClient http, BackendSupervisor supervisor,
+                             McpClient mcp,
                              Aggregator aggregator, Routing routing, Lists lists, Capabilities capabilities,
                              ServerMessages messages) {
         this.mapper = mapper;

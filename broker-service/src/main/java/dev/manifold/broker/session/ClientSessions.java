@@ -24,7 +24,6 @@ import io.quarkus.redis.datasource.value.GetExArgs;
 import io.quarkus.redis.datasource.value.SetArgs;
 import io.quarkus.runtime.ShutdownEvent;
 import io.smallrye.mutiny.Uni;
-import io.vertx.core.http.HttpServerResponse;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import org.jboss.logging.Logger;
@@ -274,66 +273,13 @@ public class ClientSessions {
         this.backendMessages = handler;
     }
 
-    /** A new SSE stream answering one POST of this session. Finished streams no longer needed are dropped. */
-    public EventStream openPostStream(ClientSession session) {
-        long now = System.currentTimeMillis();
-        long keep = config.streamReplayTtl().toMillis();
-        session.streams.values().removeIf(s -> s.finished() && now - s.finishedAt() > keep);
-        EventStream stream = new EventStream("p" + session.streamIds.incrementAndGet(), config.streamReplayEvents());
-        session.streams.put(stream.id(), stream);
-        return stream;
-    }
-
-    /** The final message of a POST stream went out: forget the stream unless the client still has to fetch it. */
-    public void finishPostStream(ClientSession session, EventStream stream) {
-        if (stream.finish()) {
-            session.streams.remove(stream.id(), stream);
-        }
-    }
-
-    /**
-     * Attaches the client's GET stream. With a {@code Last-Event-ID} of one of the session's streams, the events
-     * after it are replayed and that stream continues on this connection; otherwise it becomes the session's
-     * standalone stream, and the session's backend GET streams are opened so their messages reach it.
-     */
-    public void attachStream(ClientSession session, HttpServerResponse response, String lastEventId) {
-        if (lastEventId != null) {
-            int dot = lastEventId.lastIndexOf('.');
-            String streamId = dot > 0 ? lastEventId.substring(0, dot) : lastEventId;
-            EventStream resumed = "g".equals(streamId) ? session.standalone : session.streams.get(streamId);
-            long seq = resumed == null ? -1 : EventStream.seqOf(lastEventId, streamId);
-            if (resumed != null && seq >= 0) {
-                resumed.attach(response, seq);
-                if (resumed.finished() && resumed != session.standalone) {
-                    session.streams.remove(streamId, resumed);
-                }
-                return;
-            }
-        }
-        EventStream standalone;
-        synchronized (session) {
-            standalone = session.standalone;
-            if (standalone == null) {
-                standalone = new EventStream("g", config.streamReplayEvents());
-                session.standalone = standalone;
-            }
-        }
-        standalone.attach(response, 0);
-        for (Backend backend : supervisor.all()) {
-            ClientSession.BackendSession bs = session.openBackends.get(backend.key());
-            if (bs != null) {
-                openBackendStream(session, backend, bs);
-            }
-        }
-    }
-
     /**
      * Opens the backend's GET stream for this client session once; a backend answering 405 has none. Completes
      * when the backend has answered the GET (or after the connect timeout), so that a caller can hold the first
      * request until the backend has a stream for what it sends unsolicited: a server drops a request it sends
      * while no stream is open, and a tool waiting for its answer (roots/list, say) would then never complete.
      */
-    private Uni<Void> openBackendStream(ClientSession session, Backend backend, ClientSession.BackendSession bs) {
+    Uni<Void> openBackendStream(ClientSession session, Backend backend, ClientSession.BackendSession bs) {
         if (bs.sessionId() == null || session.standalone == null || backend.isClosed()
                 || session.backendStreams.containsKey(backend.key())) {
             return Uni.createFrom().voidItem();

@@ -65,6 +65,7 @@ public class McpHttpClient {
     private final HttpClient streams;
 
     private final HopTracing tracing;
+    private final StreamedAnswers streamedAnswers;
 
     public McpHttpClient(Vertx vertx, ObjectMapper mapper, BrokerConfig config, HopTracing tracing) {
         this.vertx = vertx;
@@ -88,6 +89,7 @@ public class McpHttpClient {
                         .setTracingPolicy(TracingPolicy.IGNORE),
                 new PoolOptions().setHttp1MaxSize(4096));
         this.deleteTimeoutMillis = connectMillis;
+        this.streamedAnswers = new StreamedAnswers(vertx, streams, this::parseOrNull);
     }
 
     private final long deleteTimeoutMillis;
@@ -325,7 +327,7 @@ public class McpHttpClient {
             if (onOther != null) {
                 onOther.opened();
             }
-            readStream(url, sentSessionId != null ? sentSessionId : sessionId, protocolVersion, requestId, status,
+            streamedAnswers.read(url, sentSessionId != null ? sentSessionId : sessionId, protocolVersion, requestId, status,
                     sessionId, response, onOther, complete, fail, 0);
             return;
         }
@@ -366,80 +368,6 @@ public class McpHttpClient {
         });
     }
 
-    /**
-     * Reads an SSE response until the response to {@code requestId}. A stream that ends before it, after the
-     * backend gave an event id, is resumed with GET and Last-Event-ID (SSE polling, 2025-11-25), after the
-     * backend's retry hint, at most {@link #MAX_RESUMES} times.
-     */
-    private void readStream(String url, String sessionId, String protocolVersion, JsonNode requestId, int status,
-                            String returnedSessionId, HttpClientResponse response, ReplyStream onOther,
-                            Consumer<McpReply> complete, Consumer<Throwable> fail, int resumes) {
-        AtomicBoolean answered = new AtomicBoolean();
-        SseParser[] holder = new SseParser[1];
-        SseParser parser = new SseParser(data -> {
-            JsonNode msg = parseOrNull(data);
-            if (msg == null) {
-                return;
-            }
-            if (isResponseTo(msg, requestId) && answered.compareAndSet(false, true)) {
-                complete.accept(new McpReply(status, returnedSessionId, msg, true));
-            } else if (onOther != null) {
-                onOther.message(msg);
-            }
-        }, MAX_RESPONSE_BYTES, () -> {
-            if (answered.compareAndSet(false, true)) {
-                fail.accept(new BackendException(BackendException.Kind.PROTOCOL, status,
-                        url + " sent an SSE event larger than " + MAX_RESPONSE_BYTES + " bytes"));
-            }
-            response.request().reset();
-        });
-        holder[0] = parser;
-        response.handler(chunk -> parser.feed(chunk.getBytes()));
-        response.exceptionHandler(e -> {
-            if (!answered.get()) {
-                fail.accept(classify(url, e));
-            }
-        });
-        response.endHandler(v -> {
-            parser.end();
-            if (answered.get()) {
-                return;
-            }
-            String lastId = parser.lastEventId();
-            if (lastId == null || sessionId == null || resumes >= MAX_RESUMES) {
-                fail.accept(new BackendException(BackendException.Kind.PROTOCOL, status,
-                        url + " closed its event stream without answering request " + requestId));
-                return;
-            }
-            long delay = parser.retryMillis() > 0 ? Math.min(parser.retryMillis(), 30_000) : 100;
-            vertx.setTimer(delay, t -> {
-                RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET).setAbsoluteURI(url)
-                        .putHeader("Accept", "text/event-stream")
-                        .putHeader(McpHeaders.SESSION_ID, sessionId)
-                        .putHeader("Last-Event-ID", lastId);
-                if (protocolVersion != null) {
-                    options.putHeader(McpHeaders.PROTOCOL_VERSION, protocolVersion);
-                }
-                streams.request(options).compose(HttpClientRequest::send).onComplete(ar -> {
-                    if (ar.failed()) {
-                        fail.accept(classify(url, ar.cause()));
-                        return;
-                    }
-                    HttpClientResponse resumed = ar.result();
-                    String type = resumed.getHeader("Content-Type");
-                    if (resumed.statusCode() != 200 || type == null || !type.toLowerCase().startsWith("text/event-stream")) {
-                        resumed.body();
-                        fail.accept(new BackendException(BackendException.Kind.PROTOCOL, resumed.statusCode(),
-                                url + " refused to resume its event stream (HTTP " + resumed.statusCode() + ")"));
-                        return;
-                    }
-                    readStream(url, sessionId, protocolVersion, requestId, status, returnedSessionId, resumed, onOther,
-                            complete, fail, resumes + 1);
-                });
-            });
-        });
-    }
-
     /** A JSON-RPC error whose message is about the session (unknown, invalid, expired). */
     private static boolean namesUnknownSession(JsonNode msg) {
         if (msg == null || !msg.has("error")) {
@@ -449,13 +377,8 @@ public class McpHttpClient {
         return message.contains("session");
     }
 
-    private static boolean isResponseTo(JsonNode msg, JsonNode requestId) {
-        return requestId != null && msg.has("id") && msg.get("id").equals(requestId)
-                && (msg.has("result") || msg.has("error")) && !msg.has("method");
-    }
-
     /** The JSON-RPC message (object or batch) an SSE event carries; null for anything else (a priming event's empty data). */
-    private JsonNode parseOrNull(String text) {
+    JsonNode parseOrNull(String text) {
         if (text == null || text.isBlank()) {
             return null; // readTree would answer MissingNode
         }
@@ -467,7 +390,7 @@ public class McpHttpClient {
         }
     }
 
-    private static BackendException classify(String url, Throwable failure) {
+    static BackendException classify(String url, Throwable failure) {
         if (failure instanceof BackendException be) {
             return be;
         }
