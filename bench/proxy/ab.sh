@@ -7,8 +7,8 @@
 # segments sent per request, system-wide (nstat, when present).
 #
 #   cp -r proxy-runner/target/quarkus-app /tmp/before   # ... change, rebuild ...
-#   proxy-runner/bench/ab.sh before=/tmp/before/quarkus-run.jar after=proxy-runner/target/quarkus-app/quarkus-run.jar
-#   proxy-runner/bench/ab.sh 'g1=app/quarkus-run.jar|-XX:+UseG1GC' 'serial=app/quarkus-run.jar|-XX:+UseSerialGC'
+#   bench/proxy/ab.sh before=/tmp/before/quarkus-run.jar after=proxy-runner/target/quarkus-app/quarkus-run.jar
+#   bench/proxy/ab.sh 'g1=app/quarkus-run.jar|-XX:+UseG1GC' 'serial=app/quarkus-run.jar|-XX:+UseSerialGC'
 #
 # A target is label=path/to/quarkus-run.jar, optionally followed by |extra JVM options. Needs nginx, wrk and Redis
 # (REDIS_HOST/REDIS_PORT, default 127.0.0.1:6379). Env: ROUNDS (5), SLICE (4s), WARMUP (4s, once per target),

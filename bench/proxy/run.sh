@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Benchmark: the same fast MCP-shaped backend measured directly, through nginx (plain reverse proxy), through the
-# proxy-runner and through netty-floor (bench/NettyFloor.java: a bare Netty relay, the JVM's floor), in one run, on
+# proxy-runner and through netty-floor (bench/proxy/NettyFloor.java: a bare Netty relay, the JVM's floor), in one run, on
 # loopback only. Prints req/s, p50, p99 and the ratios against nginx, the Redis
 # operations per proxied request and the memory per 10k sessions. Bounded: about 2 minutes.
 #
-#   ./mvnw -B -pl proxy-runner -am package -DskipTests && proxy-runner/bench/run.sh
+#   ./mvnw -B -pl proxy-runner -am package -DskipTests && bench/proxy/run.sh
 #
 # Needs: nginx and wrk (Debian packages), redis-server reachable at $REDIS (default 127.0.0.1:6379), Java 17.
 # Env: DURATION (default 10s per measured run), WARMUP (10s: an untimed wrk run against each target just before its
@@ -32,7 +32,7 @@ PIDS=()
 command -v nginx >/dev/null && command -v wrk >/dev/null || { echo "Install nginx and wrk: apt-get install -y nginx wrk" >&2; exit 1; }
 
 # shellcheck source=lib.sh
-source "$ROOT/proxy-runner/bench/lib.sh"
+source "$ROOT/bench/proxy/lib.sh"
 trap cleanup EXIT
 start_backend_and_nginx
 PROXY_PORT=$(free_port)
@@ -43,10 +43,10 @@ java -Xmx512m -XX:+UseSerialGC -Dquarkus.vertx.event-loops-pool-size="$WORKERS" 
   -Dquarkus.redis.hosts=redis://$REDIS_HOST:$REDIS_PORT -jar "$JAR" > "$WORK/proxy.log" 2>&1 &
 PROXY_PID=$!; PIDS+=($PROXY_PID)
 for _ in $(seq 1 150); do curl -sf "http://127.0.0.1:$PROXY_PORT/q/health/ready" >/dev/null && break; sleep 0.2; done
-# The floor: bench/NettyFloor.java, the least a proxy on the same JVM, Netty and transport does (see its javadoc).
+# The floor: bench/proxy/NettyFloor.java, the least a proxy on the same JVM, Netty and transport does (see its javadoc).
 FLOOR_PORT=$(free_port)
 java -Xmx512m -XX:+UseSerialGC -cp "$(ls "$(dirname "$JAR")"/lib/main/io.netty.*.jar | tr '\n' ':')" \
-  "$ROOT/proxy-runner/bench/NettyFloor.java" "$FLOOR_PORT" "$BACKEND_PORT" "$WORKERS" > "$WORK/floor.log" 2>&1 &
+  "$ROOT/bench/proxy/NettyFloor.java" "$FLOOR_PORT" "$BACKEND_PORT" "$WORKERS" > "$WORK/floor.log" 2>&1 &
 PIDS+=($!)
 
 INIT='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"bench","version":"1"}}}'
