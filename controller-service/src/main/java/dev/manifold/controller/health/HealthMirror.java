@@ -8,25 +8,22 @@ import dev.manifold.controller.api.v1alpha1.MCPServer;
 import dev.manifold.controller.claims.ServerIndex;
 import dev.manifold.controller.config.ControllerConfig;
 import dev.manifold.controller.trigger.ReconcileTrigger;
+import dev.manifold.runtime.HintSubscription;
+import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.quarkus.redis.datasource.RedisDataSource;
-import io.vertx.mutiny.core.Vertx;
-import io.vertx.mutiny.redis.client.Command;
-import io.vertx.mutiny.redis.client.Redis;
-import io.vertx.mutiny.redis.client.RedisConnection;
-import io.vertx.mutiny.redis.client.Request;
-import io.vertx.mutiny.redis.client.Response;
+import io.vertx.core.Vertx;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 
+import java.time.Duration;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Mirrors the broker-reported health of each server into its status. Reads {@code <prefix>:health:<id>} when a
  * server is reconciled and asks for a reconcile when {@code <prefix>:health-changed} names a server. The
- * subscription runs on its own connection and is re-established (with backoff) whenever that connection ends;
- * after every (re)subscribe all servers are re-reconciled, because messages sent meanwhile are lost. It never
+ * subscription ({@link HintSubscription}) is re-established with backoff whenever Redis goes away; after every
+ * re-subscription all servers are re-reconciled, because messages sent meanwhile are lost. It never
  * writes to Redis: health belongs to the broker.
  */
 @ApplicationScoped
@@ -35,89 +32,39 @@ public class HealthMirror {
     private static final Logger LOG = Logger.getLogger(HealthMirror.class);
     private static final ObjectMapper MAPPER = JsonMapper.builder()
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).build();
-    private static final long MIN_BACKOFF_MS = 500;
-    private static final long MAX_BACKOFF_MS = 30_000;
+    /** Reconnect backoff of the subscription, and how often a PING checks that Redis is still there. */
+    private static final HintSubscription.Settings SUBSCRIPTION = new HintSubscription.Settings(
+            Duration.ofSeconds(2), Duration.ofSeconds(15), Duration.ofMillis(500), Duration.ofSeconds(30));
 
     private final RedisDataSource redis;
-    private final Redis client;
-    private final Vertx vertx;
     private final RedisNames names;
     private final ReconcileTrigger trigger;
     private final ServerIndex index;
-    private volatile RedisConnection connection;
-    private volatile boolean stopped;
-    private long backoff = MIN_BACKOFF_MS;
-    private boolean everSubscribed;
+    private final HintSubscription subscription;
+    private volatile boolean everSubscribed;
 
-    public HealthMirror(RedisDataSource redis, Redis client, Vertx vertx, ControllerConfig config,
+    public HealthMirror(RedisDataSource redis, ReactiveRedisDataSource reactive, Vertx vertx, ControllerConfig config,
                         ReconcileTrigger trigger, ServerIndex index) {
         this.redis = redis;
-        this.client = client;
-        this.vertx = vertx;
         this.names = new RedisNames(config.redisPrefix());
         this.trigger = trigger;
         this.index = index;
+        this.subscription = new HintSubscription(reactive, vertx, SUBSCRIPTION, "controller");
+        subscription.on(names.healthChangedChannel(), this::onHealthChanged);
+        subscription.onSubscribed(() -> {
+            if (everSubscribed) {
+                // Messages published while we were away are gone: re-read every server's health.
+                for (MCPServer s : index.all()) {
+                    trigger.reconcile(s.getMetadata().getNamespace(), s.getMetadata().getName());
+                }
+            }
+            everSubscribed = true;
+        });
     }
 
     /** Subscribes to the health-changed channel; each message (a server id) re-reconciles that server. */
     public void start() {
-        subscribe();
-    }
-
-    private void subscribe() {
-        if (stopped) {
-            return;
-        }
-        client.connect().subscribe().with(conn -> {
-            AtomicBoolean lost = new AtomicBoolean();
-            Runnable onLost = () -> {
-                if (lost.compareAndSet(false, true)) {
-                    LOG.warnf("lost the %s subscription; resubscribing", names.healthChangedChannel());
-                    conn.closeAndForget();
-                    retryLater();
-                }
-            };
-            conn.handler(this::onPush);
-            conn.exceptionHandler(e -> onLost.run());
-            conn.endHandler(onLost);
-            conn.send(Request.cmd(Command.SUBSCRIBE).arg(names.healthChangedChannel())).subscribe().with(ok -> {
-                connection = conn;
-                synchronized (this) {
-                    backoff = MIN_BACKOFF_MS;
-                }
-                if (everSubscribed) {
-                    // Messages published while we were away are gone: re-read every server's health.
-                    for (MCPServer s : index.all()) {
-                        trigger.reconcile(s.getMetadata().getNamespace(), s.getMetadata().getName());
-                    }
-                }
-                everSubscribed = true;
-                LOG.debugf("subscribed to %s", names.healthChangedChannel());
-            }, e -> onLost.run());
-        }, e -> {
-            LOG.warnf("cannot subscribe to %s yet: %s", names.healthChangedChannel(), e.getMessage());
-            retryLater();
-        });
-    }
-
-    private void retryLater() {
-        if (stopped) {
-            return;
-        }
-        long delay;
-        synchronized (this) {
-            delay = backoff;
-            backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
-        }
-        vertx.setTimer(delay, id -> subscribe());
-    }
-
-    private void onPush(Response push) {
-        // RESP2 pub/sub frames are [message, channel, payload]; subscribe confirmations are ignored.
-        if (push == null || push.size() < 3 || !"message".equals(String.valueOf(push.get(0)))) {
-            return;
-        }
-        onHealthChanged(String.valueOf(push.get(2)));
+        subscription.start();
     }
 
     private void onHealthChanged(String serverId) {
@@ -162,10 +109,6 @@ public class HealthMirror {
 
     @PreDestroy
     void stop() {
-        stopped = true;
-        RedisConnection c = connection;
-        if (c != null) {
-            c.closeAndForget();
-        }
+        subscription.stop();
     }
 }

@@ -69,7 +69,7 @@ class ConfigurationDocIT {
         }
         String committed = Files.exists(doc) ? Files.readString(doc) : "";
         assertEquals(rendered, committed, "docs/configuration.md is stale: run ./mvnw -B verify -Pit -pl"
-                + " contracts,broker-service,controller-service,proxy-runner,integration-tests -Dtest=NONE"
+                + " contracts,runtime,broker-service,controller-service,proxy-runner,integration-tests -Dtest=NONE"
                 + " -Dsurefire.failIfNoSpecifiedTests=false -Dit.test=ConfigurationDocIT -Dmanifold.docs.regenerate=true");
     }
 

@@ -4,6 +4,7 @@ import dev.manifold.contracts.GatewayConfigMap;
 import dev.manifold.contracts.GatewayConfig;
 import dev.manifold.contracts.GatewayConfigCodec;
 import dev.manifold.contracts.RedisNames;
+import dev.manifold.runtime.HintSubscription;
 import dev.manifold.contracts.ServerEntry;
 import dev.manifold.contracts.Workload;
 import dev.manifold.proxy.ProxyConfig;
@@ -18,7 +19,6 @@ import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
-import io.smallrye.mutiny.subscription.Cancellable;
 import io.vertx.core.Vertx;
 import io.vertx.mutiny.redis.client.Response;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -28,6 +28,7 @@ import org.jboss.logging.Logger;
 
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -64,7 +65,7 @@ public class KubernetesRoutes {
     private volatile String version;
     private volatile String source;
     private volatile String lastError;
-    private volatile Cancellable subscription;
+    private volatile HintSubscription subscription;
     private volatile boolean active;
     private volatile boolean stopping;
 
@@ -83,33 +84,25 @@ public class KubernetesRoutes {
         }
         active = true;
         names = new RedisNames(config.redisPrefix());
-        subscribe();
+        // Missed hints are covered by re-reading after every (re)subscription and by the periodic resync.
+        HintSubscription hints = new HintSubscription(redis.get(), vertx, new HintSubscription.Settings(
+                Duration.ofSeconds(2), config.configResync().dividedBy(4), Duration.ofMillis(500), Duration.ofSeconds(10)),
+                "proxy-runner");
+        hints.on(names.configChangedChannel(), changed -> Infrastructure.getDefaultWorkerPool().execute(this::resync));
+        hints.onSubscribed(() -> Infrastructure.getDefaultWorkerPool().execute(this::resync));
+        subscription = hints;
+        hints.start();
         Infrastructure.getDefaultWorkerPool().execute(this::resync);
     }
 
     void stop(@Observes ShutdownEvent event) {
         stopping = true;
-        Cancellable c = subscription;
-        if (c != null) {
-            c.cancel();
+        HintSubscription hints = subscription;
+        if (hints != null) {
+            hints.stop();
         }
         watched.values().forEach(w -> w.informer().close());
         watched.clear();
-    }
-
-    private void subscribe() {
-        if (stopping) {
-            return;
-        }
-        subscription = redis.get().pubsub(String.class).subscribe(names.configChangedChannel())
-                .subscribe().with(
-                        changed -> Infrastructure.getDefaultWorkerPool().execute(this::resync),
-                        failure -> vertx.setTimer(1000, id -> {
-                            // Missed hints are covered by re-reading now and by the periodic resync.
-                            Infrastructure.getDefaultWorkerPool().execute(this::resync);
-                            subscribe();
-                        }),
-                        () -> vertx.setTimer(1000, id -> subscribe()));
     }
 
     @Scheduled(every = "${manifold.proxy.config-resync:60s}", delayed = "${manifold.proxy.config-resync:60s}",

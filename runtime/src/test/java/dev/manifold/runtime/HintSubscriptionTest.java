@@ -1,0 +1,128 @@
+package dev.manifold.runtime;
+
+import io.quarkus.redis.runtime.datasource.ReactiveRedisDataSourceImpl;
+import io.vertx.mutiny.core.Vertx;
+import io.vertx.mutiny.redis.client.Redis;
+import io.vertx.mutiny.redis.client.RedisAPI;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The subscription against a real, private {@code redis-server}: hints arrive; when Redis dies the subscription
+ * goes down, and once Redis is back it re-subscribes by itself, tells its listeners (so they re-read what they
+ * missed) and hints arrive again.
+ */
+class HintSubscriptionTest {
+
+    private int port;
+    private Path dir;
+    private Process redisServer;
+    private Vertx vertx;
+    private HintSubscription subscription;
+    private ReactiveRedisDataSourceImpl publisher;
+
+    @BeforeEach
+    void setUp() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        dir = Files.createTempDirectory("hint-subscription-redis");
+        startRedis();
+        vertx = Vertx.vertx();
+        Redis client = Redis.createClient(vertx, "redis://127.0.0.1:" + port);
+        ReactiveRedisDataSourceImpl redis = new ReactiveRedisDataSourceImpl(vertx, client, RedisAPI.api(client));
+        Redis publisherClient = Redis.createClient(vertx, "redis://127.0.0.1:" + port);
+        publisher = new ReactiveRedisDataSourceImpl(vertx, publisherClient, RedisAPI.api(publisherClient));
+        subscription = new HintSubscription(redis, vertx.getDelegate(), new HintSubscription.Settings(
+                Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofMillis(100), Duration.ofMillis(500)), "test");
+    }
+
+    @AfterEach
+    void tearDown() {
+        subscription.stop();
+        vertx.closeAndAwait();
+        stopRedis();
+    }
+
+    private void startRedis() throws IOException {
+        redisServer = new ProcessBuilder("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
+                "--save", "", "--appendonly", "no", "--dir", dir.toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("redis.log").toFile()).start();
+        await("redis-server on " + port).atMost(Duration.ofSeconds(10)).until(this::listening);
+    }
+
+    private void stopRedis() {
+        if (redisServer != null) {
+            redisServer.destroyForcibly();
+            await().atMost(Duration.ofSeconds(10)).until(() -> !redisServer.isAlive());
+        }
+    }
+
+    private boolean listening() {
+        try (Socket ignored = new Socket("127.0.0.1", port)) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private void publish(String payload) {
+        publisher.pubsub(String.class).publish("changes", payload).await().atMost(Duration.ofSeconds(5));
+    }
+
+    @Test
+    void hintsArriveAndTheSubscriptionComesBackAfterRedisDoes() throws IOException {
+        List<String> received = new CopyOnWriteArrayList<>();
+        AtomicInteger subscribed = new AtomicInteger();
+        subscription.on("changes", received::add);
+        subscription.onSubscribed(subscribed::incrementAndGet);
+        subscription.start();
+        await().atMost(Duration.ofSeconds(10)).until(() -> subscription.up() && subscribed.get() == 1);
+
+        publish("v1");
+        await().atMost(Duration.ofSeconds(10)).until(() -> received.contains("v1"));
+
+        stopRedis();
+        await("the watch notices Redis is gone").atMost(Duration.ofSeconds(10)).until(() -> !subscription.up());
+
+        startRedis();
+        await("re-subscribed without help").atMost(Duration.ofSeconds(20))
+                .until(() -> subscription.up() && subscribed.get() == 2);
+        publish("v2");
+        await().atMost(Duration.ofSeconds(10)).until(() -> received.contains("v2"));
+        assertEquals(List.of("v1", "v2"), received);
+    }
+
+    @Test
+    void aChannelAddedLaterIsSubscribedToo() {
+        List<String> first = new CopyOnWriteArrayList<>();
+        List<String> later = new CopyOnWriteArrayList<>();
+        AtomicInteger subscribed = new AtomicInteger();
+        subscription.on("changes", first::add);
+        subscription.onSubscribed(subscribed::incrementAndGet);
+        subscription.start();
+        await().atMost(Duration.ofSeconds(10)).until(() -> subscription.up() && subscribed.get() == 1);
+
+        subscription.on("evictions", later::add);
+        await().atMost(Duration.ofSeconds(10)).until(() -> subscription.up() && subscribed.get() == 2);
+        publisher.pubsub(String.class).publish("evictions", "s1").await().atMost(Duration.ofSeconds(5));
+        publish("v1");
+        await().atMost(Duration.ofSeconds(10)).until(() -> later.contains("s1") && first.contains("v1"));
+        assertTrue(first.stream().noneMatch("s1"::equals), "a payload went to another channel's listener");
+    }
+}
