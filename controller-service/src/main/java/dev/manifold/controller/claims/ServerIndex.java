@@ -3,8 +3,8 @@ package dev.manifold.controller.claims;
 import dev.manifold.contracts.PrefixMode;
 import dev.manifold.controller.api.v1alpha1.MCPServer;
 import dev.manifold.controller.config.ControllerConfig;
+import dev.manifold.runtime.Informers;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -78,22 +78,7 @@ public class ServerIndex {
 
     private SharedIndexInformer<MCPServer> startInformer(SharedIndexInformer<MCPServer> inf) {
         inf.addIndexers(Map.of(BY_PREFIX, s -> Claims.claimedPrefix(s, mode).map(List::of).orElse(List.of())));
-        inf.addEventHandler(new ResourceEventHandler<>() {
-            @Override
-            public void onAdd(MCPServer obj) {
-                fire();
-            }
-
-            @Override
-            public void onUpdate(MCPServer oldObj, MCPServer newObj) {
-                fire();
-            }
-
-            @Override
-            public void onDelete(MCPServer obj, boolean deletedFinalStateUnknown) {
-                fire();
-            }
-        });
+        inf.addEventHandler(Informers.onAnyChange(this::fire));
         try {
             inf.start().toCompletableFuture().get(60, TimeUnit.SECONDS);
         } catch (Exception e) {

@@ -5,6 +5,7 @@ import dev.manifold.contracts.GatewayConfig;
 import dev.manifold.contracts.GatewayConfigCodec;
 import dev.manifold.contracts.RedisNames;
 import dev.manifold.runtime.HintSubscription;
+import dev.manifold.runtime.Informers;
 import dev.manifold.contracts.ServerEntry;
 import dev.manifold.contracts.Workload;
 import dev.manifold.proxy.ProxyConfig;
@@ -198,22 +199,7 @@ public class KubernetesRoutes {
 
     private Watched watch(ServerEntry entry) {
         Workload w = entry.workload();
-        ResourceEventHandler<EndpointSlice> handler = new ResourceEventHandler<>() {
-            @Override
-            public void onAdd(EndpointSlice slice) {
-                publish();
-            }
-
-            @Override
-            public void onUpdate(EndpointSlice before, EndpointSlice after) {
-                publish();
-            }
-
-            @Override
-            public void onDelete(EndpointSlice slice, boolean unknownFinalState) {
-                publish();
-            }
-        };
+        ResourceEventHandler<EndpointSlice> handler = Informers.onAnyChange(this::publish);
         SharedIndexInformer<EndpointSlice> informer = kubernetes.get().discovery().v1().endpointSlices()
                 .inNamespace(w.namespace()).withLabel(SERVICE_NAME_LABEL, w.headlessService()).inform(handler, 0);
         return new Watched(GatewayConfigCodec.entryHash(entry), w, informer);
