@@ -310,10 +310,12 @@ function installHandlers(client, session, spec) {
   // Progress notifications are dispatched by the SDK to the call's onprogress (recorded per call below); a
   // progress notification whose token matches no pending call reaches onerror and is recorded in clientErrors.
   // Once this client is shutting down (closing[session]), the SDK aborts its own GET stream; that AbortError is
-  // the client's doing, not the server's, and is not recorded. Any other error still is.
+  // the client's doing, not the server's, and is not recorded (Node words it "AbortError: ..." or "This operation was
+  // aborted", with the name AbortError). Any other error still is.
   client.onerror = (e) => {
     const message = String(e?.message ?? e);
-    if (closing.has(session) && message.includes('AbortError')) {
+    const aborted = e?.name === 'AbortError' || message.includes('AbortError') || message === 'This operation was aborted';
+    if (closing.has(session) && aborted) {
       return;
     }
     out.clientErrors.push({ session, message });
