@@ -4,12 +4,8 @@ import dev.manifold.contracts.GatewayConfig;
 import dev.manifold.contracts.GatewayConfigCodec;
 import dev.manifold.contracts.RedisNames;
 import dev.manifold.controller.api.v1alpha1.MCPServer;
-import dev.manifold.controller.api.v1alpha1.MCPServerSpec;
 import dev.manifold.controller.api.v1alpha1.MCPServerStatus;
-import dev.manifold.controller.api.v1alpha1.TargetRef;
-import dev.manifold.controller.api.v1alpha1.WorkloadSpec;
 import io.fabric8.kubernetes.api.model.Condition;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -18,43 +14,22 @@ import io.quarkus.redis.datasource.RedisDataSource;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 
-/** Builders for the objects the tests apply, and readers for what the controller published. */
+/** Shorthands for the MCPServers the tests apply ({@link McpServers}), and readers for what the controller published. */
 public final class Fixtures {
 
     private Fixtures() {
     }
 
-    public static MCPServer server(String namespace, String name, String prefix) {
-        MCPServer s = new MCPServer();
-        s.setMetadata(new ObjectMetaBuilder().withNamespace(namespace).withName(name).build());
-        MCPServerSpec spec = new MCPServerSpec();
-        spec.setToolPrefix(prefix);
-        s.setSpec(spec);
-        return s;
-    }
-
     public static MCPServer urlServer(String namespace, String name, String prefix, String url) {
-        MCPServer s = server(namespace, name, prefix);
-        s.getSpec().setUrl(url);
-        return s;
+        return McpServers.named(namespace, name).prefix(prefix).url(url).build();
     }
 
     public static MCPServer routeServer(String namespace, String name, String prefix, String route) {
-        MCPServer s = server(namespace, name, prefix);
-        TargetRef ref = new TargetRef();
-        ref.setGroup("gateway.networking.k8s.io");
-        ref.setKind(TargetRef.HTTP_ROUTE);
-        ref.setName(route);
-        s.getSpec().setTargetRef(ref);
-        return s;
+        return McpServers.named(namespace, name).prefix(prefix).route(route).build();
     }
 
     public static MCPServer workloadServer(String namespace, String name, String prefix, String image) {
-        MCPServer s = server(namespace, name, prefix);
-        WorkloadSpec w = new WorkloadSpec();
-        w.setImage(image);
-        s.getSpec().setWorkload(w);
-        return s;
+        return McpServers.named(namespace, name).prefix(prefix).workload(image).build();
     }
 
     /** A Service and an HTTPRoute sending everything to it, as a Gateway API user would set them up. */

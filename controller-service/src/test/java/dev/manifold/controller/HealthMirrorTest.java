@@ -52,8 +52,7 @@ class HealthMirrorTest {
         report(names, "{\"state\":\"Ready\",\"tools\":7,\"message\":\"7 tools listed\",\"since\":1760000000000}");
         MCPServer ready = await().atMost(Duration.ofSeconds(30)).until(() -> Fixtures.get(client, NS, "fetch"),
                 s -> s.getStatus().isTrue(MCPServerStatus.READY));
-        assertEquals(7, ready.getStatus().getTools());
-        assertEquals("Ready", ready.getStatus().getHealth());
+        McpServerAssert.assertThat(ready).isAccepted().isReadyWithTools(7);
 
         report(names, "{\"state\":\"Unhealthy\",\"tools\":0,\"message\":\"connection refused\",\"since\":1760000001000}");
         Condition unhealthy = await().atMost(Duration.ofSeconds(30))

@@ -7,7 +7,6 @@ import dev.manifold.controller.config.ControllerConfig;
 import dev.manifold.controller.metrics.ApiWriteCounter;
 import dev.manifold.controller.api.v1alpha1.ConditionReasons;
 import dev.manifold.controller.trigger.ReconcileTrigger;
-import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -56,12 +55,10 @@ class PrefixConflictTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> Fixtures.accepted(client, NS, "alpha"));
         client.resource(Fixtures.urlServer(NS, "beta", "shared_", "http://beta.example/mcp")).create();
 
-        Condition lost = await().atMost(Duration.ofSeconds(30))
-                .until(() -> Fixtures.condition(client, NS, "beta", MCPServerStatus.ACCEPTED).orElse(null),
-                        c -> c != null && ConditionReasons.PREFIX_CONFLICT.equals(c.getReason()));
-        assertEquals("False", lost.getStatus());
-        assertTrue(lost.getMessage().contains("'conflict/alpha'"), lost.getMessage());
-        assertEquals("True", Fixtures.condition(client, NS, "beta", MCPServerStatus.CONFLICT).orElseThrow().getStatus());
+        MCPServer beta = await().atMost(Duration.ofSeconds(30)).until(() -> Fixtures.get(client, NS, "beta"),
+                b -> b.getStatus() != null && b.getStatus().condition(MCPServerStatus.ACCEPTED)
+                        .map(c -> ConditionReasons.PREFIX_CONFLICT.equals(c.getReason())).orElse(false));
+        McpServerAssert.assertThat(beta).lostItsPrefixTo("conflict/alpha");
         List<Event> events = await().atMost(Duration.ofSeconds(10)).until(() -> client.v1().events().inNamespace(NS).list()
                 .getItems().stream().filter(e -> "beta".equals(e.getInvolvedObject().getName())
                         && ConditionReasons.PREFIX_CONFLICT.equals(e.getReason())).toList(), l -> !l.isEmpty());
@@ -74,7 +71,7 @@ class PrefixConflictTest {
         client.resources(MCPServer.class).inNamespace(NS).withName("alpha").delete();
 
         await().atMost(Duration.ofSeconds(30)).until(() -> Fixtures.accepted(client, NS, "beta"));
-        assertEquals("False", Fixtures.condition(client, NS, "beta", MCPServerStatus.CONFLICT).orElseThrow().getStatus());
+        McpServerAssert.assertThat(Fixtures.get(client, NS, "beta")).isAccepted().hasNoConflict();
         GatewayConfig withBeta = await().atMost(Duration.ofSeconds(30))
                 .until(() -> Fixtures.publishedConfig(redis, config.redisPrefix()).orElse(null),
                         c -> c != null && c.server(NS + "/beta").isPresent() && c.server(NS + "/alpha").isEmpty());

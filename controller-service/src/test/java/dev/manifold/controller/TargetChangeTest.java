@@ -1,8 +1,6 @@
 package dev.manifold.controller;
 
 import dev.manifold.contracts.GatewayConfig;
-import dev.manifold.controller.api.v1alpha1.MCPServer;
-import dev.manifold.controller.api.v1alpha1.TargetRef;
 import dev.manifold.controller.config.ControllerConfig;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
@@ -43,12 +41,7 @@ class TargetChangeTest {
                 .withNewMetadata().withName("backend-b").withNamespace(NS).endMetadata()
                 .withNewSpec().addNewPort().withPort(9000).endPort().endSpec().build()).create();
         client.resource(Fixtures.routeServer(NS, "via-route", "viaroute_", "route")).create();
-        MCPServer direct = Fixtures.server(NS, "via-service", "viaservice_");
-        TargetRef ref = new TargetRef();
-        ref.setKind(TargetRef.SERVICE);
-        ref.setName("backend-b");
-        direct.getSpec().setTargetRef(ref);
-        client.resource(direct).create();
+        client.resource(McpServers.named(NS, "via-service").prefix("viaservice_").service("backend-b").build()).create();
 
         awaitUrl(NS + "/via-route", "http://backend-a.targets.svc.cluster.local:8000/mcp");
         awaitUrl(NS + "/via-service", "http://backend-b.targets.svc.cluster.local:9000/mcp");

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.TextNode;
 import dev.manifold.broker.catalog.Aggregator;
 import dev.manifold.broker.reply.Exchange;
 import dev.manifold.broker.session.ClientSession;
+import dev.manifold.broker.session.BackendSessions;
 import dev.manifold.broker.session.ClientSessions;
 import dev.manifold.broker.session.ClientStreams;
 import dev.manifold.broker.session.EventStream;
@@ -38,6 +39,7 @@ public class ServerMessages {
     private final ObjectMapper mapper;
     final BrokerConfig config;
     final ClientSessions sessions;
+    private final BackendSessions backendSessions;
     final ClientStreams streams;
     final Vertx vertx;
     private final BackendSupervisor supervisor;
@@ -46,12 +48,13 @@ public class ServerMessages {
     private final Counter serverRequests;
     private final Counter serverRequestTimeouts;
 
-    public ServerMessages(ObjectMapper mapper, BrokerConfig config, ClientSessions sessions, ClientStreams streams,
-                          Vertx vertx,
-                          BackendSupervisor supervisor, Aggregator aggregator, McpHttpClient http, MeterRegistry registry) {
+    public ServerMessages(ObjectMapper mapper, BrokerConfig config, ClientSessions sessions, BackendSessions backendSessions,
+                          ClientStreams streams, Vertx vertx, BackendSupervisor supervisor, Aggregator aggregator,
+                          McpHttpClient http, MeterRegistry registry) {
         this.mapper = mapper;
         this.config = config;
         this.sessions = sessions;
+        this.backendSessions = backendSessions;
         this.streams = streams;
         this.vertx = vertx;
         this.supervisor = supervisor;
@@ -87,7 +90,7 @@ public class ServerMessages {
                 ObjectNode refusal = JsonRpc.error(msg.get("id"), JsonRpcErrors.METHOD_NOT_FOUND,
                         "The client cannot receive " + method + " requests through this gateway stream");
                 // a stateless client's call runs in the broker's own session with the backend: answer there
-                Uni<?> sent = session != null ? sessions.deliver(session, backend, refusal)
+                Uni<?> sent = session != null ? backendSessions.deliver(session, backend, refusal)
                         : http.post(backend.entry().url(), backend.discoverySessionId(), backend.protocolVersion(), refusal, false, null);
                 sent.subscribe().with(r -> {
                 }, f -> LOG.debugf("Refusing %s to %s failed: %s", method, backend.id(), f.getMessage()));
@@ -157,7 +160,7 @@ public class ServerMessages {
         session.expired(exposed);
         Backend backend = supervisor.get(pending.serverId());
         if (backend != null) {
-            sessions.deliver(session, backend, JsonRpc.error(pending.originalId(), JsonRpcErrors.INTERNAL_ERROR,
+            backendSessions.deliver(session, backend, JsonRpc.error(pending.originalId(), JsonRpcErrors.INTERNAL_ERROR,
                     "Request timed out: the client did not answer within " + config.serverRequestTimeout())).subscribe().with(r -> {
             }, f -> {
             });
@@ -193,7 +196,7 @@ public class ServerMessages {
         }
         ObjectNode copy = message.deepCopy();
         copy.set("id", decoded.originalId());
-        sessions.deliver(session, backend, copy).subscribe().with(
+        backendSessions.deliver(session, backend, copy).subscribe().with(
                 reply -> ex.accepted(),
                 failure -> ex.reply(502, JsonRpc.error(id, JsonRpcErrors.BACKEND_UNAVAILABLE,
                         "Server '" + backend.id() + "' did not take the answer: " + failure.getMessage()), "backend_error"));
@@ -208,7 +211,7 @@ public class ServerMessages {
                 ClientSession.InFlight inFlight = requestId == null ? null : session.inFlight.get(requestId.toString());
                 Backend backend = inFlight == null ? null : supervisor.get(inFlight.serverId());
                 if (backend != null) {
-                    sessions.cancel(session, backend, inFlight.backendId(), message.path("params").path("reason").asText(null))
+                    backendSessions.cancel(session, backend, inFlight.backendId(), message.path("params").path("reason").asText(null))
                             .subscribe().with(r -> {
                             }, f -> {
                             });
@@ -216,8 +219,8 @@ public class ServerMessages {
                 ex.accepted();
             }
             default -> {
-                for (Backend backend : sessions.openBackends(session)) {
-                    sessions.deliver(session, backend, message).subscribe().with(r -> {
+                for (Backend backend : backendSessions.openBackends(session)) {
+                    backendSessions.deliver(session, backend, message).subscribe().with(r -> {
                     }, f -> LOG.debugf("%s to %s failed: %s", method, backend.id(), f.getMessage()));
                 }
                 ex.accepted();

@@ -10,7 +10,7 @@ import dev.manifold.broker.relay.Relay;
 import dev.manifold.broker.relay.ServerMessages;
 import dev.manifold.broker.reply.Exchange;
 import dev.manifold.broker.session.ClientSession;
-import dev.manifold.broker.session.ClientSessions;
+import dev.manifold.broker.session.BackendSessions;
 import dev.manifold.broker.telemetry.Mdc;
 import dev.manifold.broker.upstream.Backend;
 import dev.manifold.broker.upstream.BackendState;
@@ -36,7 +36,7 @@ public class Dispatcher {
     private static final Logger LOG = Logger.getLogger(Dispatcher.class);
 
     private final ObjectMapper mapper;
-    private final ClientSessions sessions;
+    private final BackendSessions backendSessions;
     private final BackendSupervisor supervisor;
     private final McpClient mcp;
     private final Aggregator aggregator;
@@ -45,11 +45,11 @@ public class Dispatcher {
     private final ServerMessages messages;
     private final AtomicLong progressIds = new AtomicLong();
 
-    public Dispatcher(ObjectMapper mapper, ClientSessions sessions, BackendSupervisor supervisor, McpClient mcp,
+    public Dispatcher(ObjectMapper mapper, BackendSessions backendSessions, BackendSupervisor supervisor, McpClient mcp,
                       Aggregator aggregator,
                       Routing routing, Lists lists, ServerMessages messages) {
         this.mapper = mapper;
-        this.sessions = sessions;
+        this.backendSessions = backendSessions;
         this.supervisor = supervisor;
         this.mcp = mcp;
         this.aggregator = aggregator;
@@ -87,7 +87,7 @@ public class Dispatcher {
             ex.local(session, JsonRpc.result(id, mapper.createObjectNode()));
             return;
         }
-        List<Uni<Boolean>> calls = targets.stream().map(backend -> sessions
+        List<Uni<Boolean>> calls = targets.stream().map(backend -> backendSessions
                 .forward(session, backend, mcp.request("logging/setLevel", params.deepCopy()), null)
                 .map(reply -> reply.error() == null)
                 .onFailure().recoverWithItem(false)).toList();
@@ -124,7 +124,7 @@ public class Dispatcher {
         session.inFlight.put(inFlightKey, new ClientSession.InFlight(serverId, backend.key(), request.get("id")));
         Relay relay = messages.relay(ex, session, backend);
         String token = mappedToken;
-        sessions.forward(session, backend, request, relay).subscribe().with(
+        backendSessions.forward(session, backend, request, relay).subscribe().with(
                 reply -> {
                     cleanup(session, inFlightKey, token);
                     JsonNode answer = reply.message();

@@ -1,19 +1,14 @@
 package dev.manifold.broker.session;
 
-import dev.manifold.contracts.McpVersions;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.RemovalCause;
 import dev.manifold.broker.upstream.Backend;
-import dev.manifold.broker.upstream.BackendException;
 import dev.manifold.broker.upstream.BackendSupervisor;
-import dev.manifold.broker.upstream.McpClient;
 import dev.manifold.broker.upstream.McpHttpClient;
-import dev.manifold.broker.upstream.McpReply;
 import dev.manifold.broker.settings.BrokerConfig;
-import dev.manifold.broker.upstream.JsonRpc;
 import dev.manifold.broker.gateway.RedisChannels;
 import dev.manifold.contracts.RedisNames;
 import io.micrometer.core.instrument.Counter;
@@ -33,8 +28,6 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 
 /**
@@ -62,7 +55,6 @@ public class ClientSessions {
 
     private final io.vertx.core.Vertx vertx;
     private final BackendSupervisor supervisor;
-    private final McpClient mcp;
     private final McpHttpClient http;
     private final ObjectMapper mapper;
     private final ReactiveRedisDataSource redis;
@@ -72,7 +64,6 @@ public class ClientSessions {
     private final Duration ttl;
     private final Cache<String, ClientSession> sessions;
     private final Counter redisOps;
-    private final Counter reinitializations;
     private final Gauge sessionsGauge;
     private final MeterRegistry registry;
     /** Per bean, not static: a static one would be created, and seeded, when the native image is built. */
@@ -80,12 +71,11 @@ public class ClientSessions {
     /** The sessions holding each backend, so a removed backend does not scan every cached session. */
     private final BackendHolders holders = new BackendHolders();
 
-    public ClientSessions(BackendSupervisor supervisor, McpClient mcp, McpHttpClient http, ObjectMapper mapper,
+    public ClientSessions(BackendSupervisor supervisor, McpHttpClient http, ObjectMapper mapper,
                           ReactiveRedisDataSource redis, RedisChannels channels, BrokerConfig config, MeterRegistry registry,
                           io.vertx.core.Vertx vertx) {
         this.vertx = vertx;
         this.supervisor = supervisor;
-        this.mcp = mcp;
         this.http = http;
         this.mapper = mapper;
         this.redis = redis;
@@ -125,8 +115,6 @@ public class ClientSessions {
                 }
             });
         }
-        this.reinitializations = Counter.builder("manifold.broker.backend.session.reinitializations")
-                .description("Backend sessions re-opened because the backend no longer knew them").register(registry);
         supervisor.onClosed(this::backendClosed);
     }
 
@@ -313,169 +301,42 @@ public class ClientSessions {
     }
 
     /**
-     * Sends a message that expects no JSON-RPC answer (a notification, or the client's answer to a server request)
-     * to one backend within the client's session there. Completes with {@code null} when no session is open.
-     */
-    public Uni<McpReply> deliver(ClientSession session, Backend backend, JsonNode message) {
-        if (backend.stateless()) {
-            return http.post(backend.entry().url(), null, McpVersions.STATELESS, message, false, null);
-        }
-        ClientSession.BackendSession bs = session.openBackends.get(backend.key());
-        if (bs == null) {
-            return Uni.createFrom().nullItem();
-        }
-        return send(bs, message, null);
-    }
-
-    /**
-     * The backends this client has a session with. Stateless backends have none and get no session-wide
-     * notifications (2026-07-28 has no roots/list_changed); a cancellation still reaches them through
-     * {@link #deliver}.
-     */
-    public java.util.List<Backend> openBackends(ClientSession session) {
-        return supervisor.all().stream().filter(b -> session.openBackends.containsKey(b.key())).toList();
-    }
-
-    /**
-     * Sends one request to a backend within the client's session there, opening it if needed and re-opening it
-     * once if the backend no longer knows it. Returns the backend's JSON-RPC answer (result or error).
-     * <p>
-     * Bounded by {@code call-timeout}: the time-box cancels the exchange, which resets its HTTP request (so the
-     * pooled connection is freed), and the backend is sent {@code notifications/cancelled} for the request, as
-     * when the client cancels it. (A SmallRye Fault Tolerance timeout would fail the call but leave the request
-     * running: it does not cancel the {@link Uni} it guards.)
-     *
-     * @param onOther receives other messages the backend sends on the response stream (may be null)
-     */
-    public Uni<McpReply> forward(ClientSession session, Backend backend, JsonNode request, McpHttpClient.ReplyStream onOther) {
-        AtomicBoolean sent = new AtomicBoolean();
-        return backendSession(session, backend)
-                .chain(bs -> send(bs, request, onOther, sent))
-                .onFailure(BackendException.class).recoverWithUni(failure -> {
-                    if (((BackendException) failure).kind() != BackendException.Kind.SESSION_EXPIRED) {
-                        return Uni.createFrom().failure(failure);
-                    }
-                    LOG.debugf("Backend %s forgot session of client %s; re-initializing", backend.id(), session.id());
-                    reinitializations.increment();
-                    session.backendSessions.remove(backend.key());
-                    session.openBackends.remove(backend.key());
-                    return openBackendSession(session, backend).chain(bs -> send(bs, request, onOther, sent));
-                })
-                // On timeout the exchange is cancelled (its HTTP request reset) before this runs.
-                .ifNoItem().after(config.callTimeout()).recoverWithUni(() -> {
-                    if (sent.get() && request.hasNonNull("id")) {
-                        cancel(session, backend, request.get("id"), "timed out: no answer within " + config.callTimeout())
-                                .subscribe().with(r -> {
-                                }, f -> LOG.debugf("Cancelling %s on %s failed: %s", request.get("id"), backend.id(), f.getMessage()));
-                    }
-                    return Uni.createFrom().failure(BackendException.timedOut("backend-call"));
-                });
-    }
-
-    /**
-     * Tells a backend to stop working on a request it got within this client's session: a {@code
-     * notifications/cancelled} naming the backend's request id. Used when the client cancels and when the
-     * broker gives up on the request (call-timeout).
-     */
-    public Uni<McpReply> cancel(ClientSession session, Backend backend, JsonNode backendRequestId, String reason) {
-        return deliver(session, backend, JsonRpc.cancelled(backendRequestId, reason));
-    }
-
-    private Uni<McpReply> send(ClientSession.BackendSession bs, JsonNode request, McpHttpClient.ReplyStream onOther,
-                               AtomicBoolean sent) {
-        return send(bs, request, onOther).onSubscription().invoke(() -> sent.set(true));
-    }
-
-    private Uni<McpReply> send(ClientSession.BackendSession bs, JsonNode request, McpHttpClient.ReplyStream onOther) {
-        return http.post(bs.url(), bs.sessionId(), bs.protocolVersion(), request, false, onOther);
-    }
-
-    private Uni<ClientSession.BackendSession> backendSession(ClientSession session, Backend backend) {
-        if (backend.isClosed()) {
-            return removed(backend);
-        }
-        Uni<ClientSession.BackendSession> known = session.backendSessions.get(backend.key());
-        if (known != null) {
-            return known;
-        }
-        if (!shared) {
-            return openBackendSession(session, backend);
-        }
-        // Another replica may have opened it since we cached the session: look before opening a second one.
-        redisOps.increment();
-        return redis.value(String.class).get(names.brokerSessionKey(session.id()))
-                .onFailure().recoverWithNull()
-                .chain(json -> {
-                    if (json != null) {
-                        try {
-                            ClientSession.BackendSession stored = SessionRecordCodec.read(mapper, json).openBackends.get(backend.key());
-                            if (stored != null) {
-                                hold(session, backend.key());
-                                session.openBackends.put(backend.key(), stored);
-                                return session.backendSessions.computeIfAbsent(backend.key(), k -> Uni.createFrom().item(stored));
-                            }
-                        } catch (Exception ignored) {
-                            // unreadable: open a new one
-                        }
-                    }
-                    return openBackendSession(session, backend);
-                });
-    }
-
-    /**
-     * The client's session with a backend, opened once and shared by the requests that need it meanwhile. The
-     * opening is bounded by {@code connect-timeout} (a hung initialize is cancelled, its request reset), and a
-     * failed or timed-out opening is forgotten at once, so the next request tries again instead of getting the
-     * cached failure (or waiting on a cached hang) forever.
-     */
-    private Uni<ClientSession.BackendSession> openBackendSession(ClientSession session, Backend backend) {
-        if (backend.isClosed()) {
-            return removed(backend); // a request routed just before a config change: no new session with it
-        }
-        String key = backend.key();
-        hold(session, key);
-        return session.backendSessions.computeIfAbsent(key, k -> {
-            String url = backend.entry().url();
-            if (backend.stateless()) {
-                // no session to open: every request carries its version and capabilities
-                return Uni.createFrom().item(new ClientSession.BackendSession(url, null, McpVersions.STATELESS));
-            }
-            String preferred = backend.protocolVersion() != null ? backend.protocolVersion()
-                    : McpVersions.negotiate(session.protocolVersion());
-            AtomicReference<Uni<ClientSession.BackendSession>> self = new AtomicReference<>();
-            // The client's own capabilities: what it can answer (sampling, elicitation, roots) is relayed to it.
-            Uni<ClientSession.BackendSession> opening = mcp.initialize(url, preferred, session.capabilities(), false)
-                    .ifNoItem().after(config.connectTimeout()).failWith(() -> BackendException.timedOut("backend-session initialize"))
-                    .map(init -> new ClientSession.BackendSession(url, init.sessionId(), init.protocolVersion()))
-                    .invoke(bs -> {
-                        session.openBackends.put(k, bs);
-                        if (backend.isClosed()) {
-                            // removed or replaced while opening: released here, as backendClosed already ran
-                            closeBackendSessions(session, k::equals);
-                            holders.release(k, session);
-                        } else {
-                            persist(session);
-                        }
-                    })
-                    // Forgotten before any waiting request sees the failure: a retry opens a new one.
-                    .onFailure().invoke(failure -> session.backendSessions.remove(k, self.get()))
-                    // The first request waits for the backend's GET stream when the client has one to relay to.
-                    .call(bs -> openBackendStream(session, backend, bs))
-                    .memoize().indefinitely();
-            self.set(opening);
-            return opening;
-        });
-    }
-
-    /**
      * Indexes the session as holding the backend, before it does. A session that already left the cache (deleted
      * while one of its requests ran) is dropped again: its removal listener may have run before this.
      */
-    private void hold(ClientSession session, String backendKey) {
+    void hold(ClientSession session, String backendKey) {
         holders.hold(backendKey, session);
         if (sessions.policy().getIfPresentQuietly(session.id()) != session) {
             holders.forget(session);
         }
+    }
+
+    /** Releases {@code session}'s hold on a backend (a backend session opened while the backend was removed). */
+    void release(String backendKey, ClientSession session) {
+        holders.release(backendKey, session);
+    }
+
+    /**
+     * In Kubernetes mode, the backend session another replica may have opened for this client since it was cached
+     * here (read from the stored record); {@code null} when there is none, the record is unreadable or standalone.
+     */
+    Uni<ClientSession.BackendSession> storedBackendSession(ClientSession session, String backendKey) {
+        if (!shared) {
+            return Uni.createFrom().nullItem();
+        }
+        redisOps.increment();
+        return redis.value(String.class).get(names.brokerSessionKey(session.id()))
+                .onFailure().recoverWithNull()
+                .map(json -> {
+                    if (json == null) {
+                        return null;
+                    }
+                    try {
+                        return SessionRecordCodec.read(mapper, json).openBackends.get(backendKey);
+                    } catch (Exception unreadable) {
+                        return null; // a new one is opened
+                    }
+                });
     }
 
     /** The backend index, for tests. */
@@ -483,12 +344,8 @@ public class ClientSessions {
         return holders;
     }
 
-    private static Uni<ClientSession.BackendSession> removed(Backend backend) {
-        return Uni.createFrom().failure(new BackendException(BackendException.Kind.CLOSED, 0, backend.id() + " was removed"));
-    }
-
     /** Stores the session's backend sessions; SET XX, so a session deleted meanwhile is not resurrected. */
-    private void persist(ClientSession session) {
+    void persist(ClientSession session) {
         if (!shared) {
             return;
         }
@@ -528,7 +385,7 @@ public class ClientSessions {
      * sends each a DELETE (best effort, bounded by {@code connect-timeout}, never waited for). Returns whether an
      * open backend session was dropped (so the stored record changed).
      */
-    private boolean closeBackendSessions(ClientSession session, Predicate<String> keys) {
+    boolean closeBackendSessions(ClientSession session, Predicate<String> keys) {
         for (String key : java.util.List.copyOf(session.backendStreams.keySet())) {
             if (keys.test(key)) {
                 Runnable close = session.backendStreams.remove(key);

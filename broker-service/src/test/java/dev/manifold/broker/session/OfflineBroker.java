@@ -39,7 +39,7 @@ import java.util.regex.Pattern;
  * the real {@link ConfigApplier}, {@link BackendSupervisor} and {@link ClientSessions} (standalone mode), over a
  * backend client that answers in memory and records the backend sessions it is asked to DELETE. Servers are
  * configured disabled, so nothing connects or probes them; client sessions still open backend sessions with them
- * through {@link ClientSessions#forward}, as a tools/call would.
+ * through {@link BackendSessions#forward}, as a tools/call would.
  */
 public final class OfflineBroker implements AutoCloseable {
     private static final String PROTOCOL = "2025-06-18";
@@ -51,6 +51,7 @@ public final class OfflineBroker implements AutoCloseable {
     public final BackendSupervisor supervisor;
     public final ConfigApplier applier;
     public final ClientSessions sessions;
+    public final BackendSessions backendSessions;
 
     /** @param settings {@code manifold.broker.*} keys (without the prefix) over the defaults */
     public OfflineBroker(Map<String, String> settings) {
@@ -62,7 +63,8 @@ public final class OfflineBroker implements AutoCloseable {
         McpClient mcp = new McpClient(http, mapper, config);
         supervisor = new BackendSupervisor(vertx, http, mcp, mapper, config, registry);
         applier = new ConfigApplier(supervisor, new BackendEndpoints(config), new Aggregator(supervisor, registry), registry);
-        sessions = new ClientSessions(supervisor, mcp, http, mapper, null, null, config, registry, vertx);
+        sessions = new ClientSessions(supervisor, http, mapper, null, null, config, registry, vertx);
+        backendSessions = new BackendSessions(sessions, supervisor, mcp, http, config, registry);
     }
 
     /** Applies a config with exactly these (disabled) servers. */
@@ -84,7 +86,7 @@ public final class OfflineBroker implements AutoCloseable {
     public String use(ClientSession session, String serverId) {
         Backend backend = supervisor.get(serverId);
         ObjectNode call = mapper.createObjectNode().put("jsonrpc", "2.0").put("id", 1).put("method", "tools/call");
-        sessions.forward(session, backend, call, null).await().indefinitely();
+        backendSessions.forward(session, backend, call, null).await().indefinitely();
         return session.openBackends.get(backend.key()).sessionId();
     }
 
