@@ -1,17 +1,11 @@
 package dev.manifold.controller;
 
+import dev.manifold.runtime.testing.RedisServer;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import io.quarkus.test.junit.QuarkusTestProfile;
 
-import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-
-import static org.awaitility.Awaitility.await;
 
 /**
  * A private redis-server on a free port for fault tests (the shared Redis must never be stopped). Only the process
@@ -19,8 +13,7 @@ import static org.awaitility.Awaitility.await;
  */
 public class PrivateRedis implements QuarkusTestResourceLifecycleManager {
 
-    private static int port;
-    private static Process process;
+    private static RedisServer server;
 
     /** Test profile pointing the controller at the private Redis. */
     public static class Profile implements QuarkusTestProfile {
@@ -32,45 +25,20 @@ public class PrivateRedis implements QuarkusTestResourceLifecycleManager {
 
     @Override
     public Map<String, String> start() {
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
-        startServer();
-        return Map.of("quarkus.redis.hosts", "redis://127.0.0.1:" + port);
+        server = RedisServer.temporary().start();
+        return Map.of("quarkus.redis.hosts", server.hosts());
     }
 
     @Override
     public void stop() {
-        stopServer();
+        server.close();
     }
 
     static synchronized void startServer() {
-        try {
-            process = new ProcessBuilder("redis-server", "--port", String.valueOf(port), "--bind", "127.0.0.1",
-                    "--save", "", "--appendonly", "no").redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot start redis-server", e);
-        }
-        await().atMost(Duration.ofSeconds(20)).ignoreExceptions().until(() -> {
-            try (Socket socket = new Socket()) {
-                socket.connect(new InetSocketAddress("127.0.0.1", port), 200);
-                return true;
-            }
-        });
+        server.start();
     }
 
     static synchronized void stopServer() {
-        if (process != null) {
-            process.destroy();
-            try {
-                process.waitFor();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            process = null;
-        }
+        server.stop();
     }
 }

@@ -1,5 +1,6 @@
 package dev.manifold.runtime;
 
+import dev.manifold.runtime.testing.RedisServer;
 import io.quarkus.redis.runtime.datasource.ReactiveRedisDataSourceImpl;
 import io.vertx.mutiny.core.Vertx;
 import io.vertx.mutiny.redis.client.Redis;
@@ -8,11 +9,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.io.IOException;
-import java.net.ServerSocket;
-import java.net.Socket;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -29,24 +25,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class HintSubscriptionTest {
 
-    private int port;
-    private Path dir;
-    private Process redisServer;
+    private RedisServer redisServer;
     private Vertx vertx;
     private HintSubscription subscription;
     private ReactiveRedisDataSourceImpl publisher;
 
     @BeforeEach
-    void setUp() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            port = socket.getLocalPort();
-        }
-        dir = Files.createTempDirectory("hint-subscription-redis");
-        startRedis();
+    void setUp() {
+        redisServer = RedisServer.temporary().start();
         vertx = Vertx.vertx();
-        Redis client = Redis.createClient(vertx, "redis://127.0.0.1:" + port);
+        Redis client = Redis.createClient(vertx, redisServer.hosts());
         ReactiveRedisDataSourceImpl redis = new ReactiveRedisDataSourceImpl(vertx, client, RedisAPI.api(client));
-        Redis publisherClient = Redis.createClient(vertx, "redis://127.0.0.1:" + port);
+        Redis publisherClient = Redis.createClient(vertx, redisServer.hosts());
         publisher = new ReactiveRedisDataSourceImpl(vertx, publisherClient, RedisAPI.api(publisherClient));
         subscription = new HintSubscription(redis, vertx.getDelegate(), new HintSubscription.Settings(
                 Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofMillis(100), Duration.ofMillis(500)), "test");
@@ -56,29 +46,7 @@ class HintSubscriptionTest {
     void tearDown() {
         subscription.stop();
         vertx.closeAndAwait();
-        stopRedis();
-    }
-
-    private void startRedis() throws IOException {
-        redisServer = new ProcessBuilder("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
-                "--save", "", "--appendonly", "no", "--dir", dir.toString())
-                .redirectErrorStream(true).redirectOutput(dir.resolve("redis.log").toFile()).start();
-        await("redis-server on " + port).atMost(Duration.ofSeconds(10)).until(this::listening);
-    }
-
-    private void stopRedis() {
-        if (redisServer != null) {
-            redisServer.destroyForcibly();
-            await().atMost(Duration.ofSeconds(10)).until(() -> !redisServer.isAlive());
-        }
-    }
-
-    private boolean listening() {
-        try (Socket ignored = new Socket("127.0.0.1", port)) {
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
+        redisServer.close();
     }
 
     private void publish(String payload) {
@@ -86,7 +54,7 @@ class HintSubscriptionTest {
     }
 
     @Test
-    void hintsArriveAndTheSubscriptionComesBackAfterRedisDoes() throws IOException {
+    void hintsArriveAndTheSubscriptionComesBackAfterRedisDoes() {
         List<String> received = new CopyOnWriteArrayList<>();
         AtomicInteger subscribed = new AtomicInteger();
         subscription.on("changes", received::add);
@@ -97,10 +65,10 @@ class HintSubscriptionTest {
         publish("v1");
         await().atMost(Duration.ofSeconds(10)).until(() -> received.contains("v1"));
 
-        stopRedis();
+        redisServer.stop();
         await("the watch notices Redis is gone").atMost(Duration.ofSeconds(10)).until(() -> !subscription.up());
 
-        startRedis();
+        redisServer.start();
         await("re-subscribed without help").atMost(Duration.ofSeconds(20))
                 .until(() -> subscription.up() && subscribed.get() == 2);
         publish("v2");

@@ -1,13 +1,8 @@
 package dev.manifold.it.support;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Duration;
-import java.util.List;
+import dev.manifold.runtime.testing.RedisServer;
 
-import static org.awaitility.Awaitility.await;
+import java.nio.file.Path;
 
 /**
  * A redis-server of the test's own on a free port, so it can be stopped and started without touching the shared
@@ -16,74 +11,38 @@ import static org.awaitility.Awaitility.await;
  */
 public final class PrivateRedis implements AutoCloseable {
 
-    private final int port = ItEnvironment.freePort();
-    private final Path dir;
-    private final Path log;
-    private Process process;
+    private final RedisServer server;
 
     public PrivateRedis(Path logDir) {
-        this.dir = logDir.resolve("redis-" + port);
-        this.log = logDir.resolve("redis-" + port + ".log");
-        try {
-            Files.createDirectories(dir);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        this.server = new RedisServer(logDir.resolve("redis-" + System.nanoTime()));
     }
 
     public PrivateRedis start() {
-        try {
-            process = new ProcessBuilder(List.of("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
-                    "--save", "", "--appendonly", "no", "--dir", dir.toString()))
-                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        await("private redis on " + port).atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
-                .until(() -> "PONG".equals(cli("PING")));
+        server.start();
         return this;
     }
 
     /** Stops the server (saving its data first) and waits until it is gone. */
     public void stop() {
-        cli("SHUTDOWN", "SAVE");
-        try {
-            process.waitFor();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        server.shutdownSaving();
     }
 
     /** Runs one redis-cli command against this server; returns its output, trimmed ("" when it cannot run). */
     public String cli(String... args) {
-        try {
-            List<String> cmd = new java.util.ArrayList<>(List.of("redis-cli", "-p", Integer.toString(port)));
-            cmd.addAll(List.of(args));
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes()).trim();
-            p.waitFor();
-            return out;
-        } catch (IOException e) {
-            return "";
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return "";
-        }
+        return server.cli(args);
     }
 
     public int port() {
-        return port;
+        return server.port();
     }
 
     /** The {@code quarkus.redis.hosts} value for this server. */
     public String hosts() {
-        return "redis://127.0.0.1:" + port;
+        return server.hosts();
     }
 
     @Override
     public void close() {
-        if (process != null && process.isAlive()) {
-            process.destroyForcibly();
-        }
+        server.close();
     }
 }
