@@ -1,24 +1,20 @@
 package dev.manifold.broker.testing;
 
+import dev.manifold.runtime.testing.InMemorySpans;
 import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
 import io.opentelemetry.sdk.trace.SpanProcessor;
-import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
 
-/**
- * Every span the broker under test ends, kept in memory. Quarkus adds each CDI {@link SpanProcessor} to its tracer
- * provider; while tracing is off (every profile but the tracing test's) the provider is never built and this
- * processor sees nothing.
- */
+/** This service's tests' spans, in memory ({@link InMemorySpans}): the processor as a CDI bean Quarkus picks up. */
 @Singleton
 public class InMemoryTraces {
 
-    public static final InMemorySpanExporter SPANS = InMemorySpanExporter.create();
+    public static final InMemorySpanExporter SPANS = InMemorySpans.SPANS;
 
     @Produces
     @Singleton
     SpanProcessor exportToMemory() {
-        return SimpleSpanProcessor.create(SPANS);
+        return InMemorySpans.processor();
     }
 }
