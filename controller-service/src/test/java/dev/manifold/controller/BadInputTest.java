@@ -3,10 +3,8 @@ package dev.manifold.controller;
 import dev.manifold.contracts.GatewayConfig;
 import dev.manifold.controller.api.v1alpha1.MCPServer;
 import dev.manifold.controller.api.v1alpha1.MCPServerStatus;
-import dev.manifold.controller.api.v1alpha1.WorkloadSpec;
 import dev.manifold.controller.config.ControllerConfig;
 import dev.manifold.controller.api.v1alpha1.ConditionReasons;
-import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.quarkus.redis.datasource.RedisDataSource;
@@ -21,7 +19,6 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -46,11 +43,8 @@ class BadInputTest {
     @Test
     void badSpecsGetAClearMessageAreNeverPublishedAndDoNotStopTheOperator() {
         KubernetesClient client = server.getClient();
-        MCPServer both = Fixtures.urlServer(NS, "both", "both_", "http://both.example/mcp");
-        WorkloadSpec w = new WorkloadSpec();
-        w.setImage("ghcr.io/example/mcp:1");
-        both.getSpec().setWorkload(w);
-        client.resource(both).create();
+        client.resource(McpServers.named(NS, "both").prefix("both_").url("http://both.example/mcp")
+                .workload("ghcr.io/example/mcp:1").build()).create();
         client.resource(Fixtures.urlServer(NS, "bad-prefix", "Bad-Prefix!", "http://bad.example/mcp")).create();
         client.resource(Fixtures.urlServer(NS, "no-prefix", null, "http://noprefix.example/mcp")).create();
         client.resource(Fixtures.routeServer(NS, "no-target", "missing_", "no-such-route")).create();
@@ -85,11 +79,8 @@ class BadInputTest {
     }
 
     private void assertRejected(KubernetesClient client, String name, String reason, String messagePart) {
-        Condition c = await().atMost(Duration.ofSeconds(30))
-                .until(() -> Fixtures.condition(client, NS, name, MCPServerStatus.ACCEPTED).orElse(null), x -> x != null);
-        assertEquals("False", c.getStatus(), name);
-        assertEquals(reason, c.getReason(), name);
-        assertTrue(c.getMessage().contains(messagePart), name + ": " + c.getMessage());
-        assertEquals("False", Fixtures.condition(client, NS, name, MCPServerStatus.READY).orElseThrow().getStatus());
+        MCPServer judged = await().atMost(Duration.ofSeconds(30)).until(() -> Fixtures.get(client, NS, name),
+                s -> s != null && s.getStatus() != null && s.getStatus().condition(MCPServerStatus.ACCEPTED).isPresent());
+        McpServerAssert.assertThat(judged).isRejected(reason, messagePart);
     }
 }

@@ -57,6 +57,14 @@ public final class McpServerAssert {
         return this;
     }
 
+    /** Not accepted for {@code reason}, with a message containing {@code messagePart}, and so not Ready either. */
+    public McpServerAssert isRejected(String reason, String messagePart) {
+        has(MCPServerStatus.ACCEPTED, "False", reason);
+        assertTrue(condition(MCPServerStatus.ACCEPTED).getMessage().contains(messagePart), shown());
+        assertEquals("False", condition(MCPServerStatus.READY).getStatus(), shown());
+        return this;
+    }
+
     /** Lost its prefix to {@code winner} ({@code namespace/name}): Accepted=False, Conflict=True, the winner named. */
     public McpServerAssert lostItsPrefixTo(String winner) {
         has(MCPServerStatus.ACCEPTED, "False", ConditionReasons.PREFIX_CONFLICT);
