@@ -64,7 +64,8 @@ ensure_broker_jar() {
   if [[ ! -f $BROKER_JAR ]]; then
     why="no broker jar yet"
   elif [[ $BROKER_JAR == "$DEFAULT_BROKER_JAR" && -n $(find "$ROOT/pom.xml" "$ROOT/broker-service/pom.xml" "$ROOT/broker-service/src/main" \
-                    "$ROOT/contracts/pom.xml" "$ROOT/contracts/src/main" -newer "$BROKER_JAR" -print -quit) ]]; then
+                    "$ROOT/contracts/pom.xml" "$ROOT/contracts/src/main" "$ROOT/runtime/pom.xml" "$ROOT/runtime/src/main" \
+                    -newer "$BROKER_JAR" -print -quit) ]]; then
     why="sources changed since the jar was built"
   fi
   if [[ -n $why ]]; then
