@@ -1,12 +1,13 @@
 package dev.manifold.broker;
 
+import dev.manifold.runtime.SseParser;
 import dev.manifold.contracts.JsonRpcErrors;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.manifold.broker.testing.FixtureMcpServer;
 import dev.manifold.broker.testing.McpClient;
 import dev.manifold.broker.testing.ProtocolBackends;
-import dev.manifold.broker.testing.SseClient;
+import dev.manifold.runtime.testing.SseClient;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -87,13 +88,9 @@ class BrokerProtocolTest {
         if (type == null || !type.startsWith("text/event-stream")) {
             return response;
         }
-        String last = null;
-        for (String line : response.asString().split("\n")) {
-            if (line.startsWith("data:") && !line.substring(5).isBlank()) {
-                last = line.substring(5).trim();
-            }
-        }
-        assertNotNull(last, "SSE answer without a message");
+        List<String> messages = SseParser.messages(response.asString());
+        assertFalse(messages.isEmpty(), "SSE answer without a message");
+        String last = messages.get(messages.size() - 1);
         return new io.restassured.builder.ResponseBuilder().clone(response).setContentType("application/json").setBody(last).build();
     }
 

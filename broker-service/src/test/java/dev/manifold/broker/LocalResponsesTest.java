@@ -1,7 +1,7 @@
 package dev.manifold.broker;
 
 import dev.manifold.broker.testing.McpClient;
-import dev.manifold.broker.testing.SseClient;
+import dev.manifold.runtime.testing.SseClient;
 import dev.manifold.broker.testing.SseOnlyBackends;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;

@@ -3,7 +3,7 @@ package dev.manifold.broker;
 import dev.manifold.broker.testing.FixtureBackends;
 import dev.manifold.broker.testing.FixtureMcpServer;
 import dev.manifold.broker.testing.McpClient;
-import dev.manifold.broker.testing.SseClient;
+import dev.manifold.runtime.testing.SseClient;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;

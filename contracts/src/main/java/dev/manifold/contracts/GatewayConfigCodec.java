@@ -28,7 +28,7 @@ public final class GatewayConfigCodec {
     private GatewayConfigCodec() {
     }
 
-    /** Sorts the servers by id, rejects duplicates, and stamps the version. */
+    /** Sorts the servers by id, rejects duplicates, and stamps the version; the generation is 0 (unknown). */
     public static GatewayConfig build(PrefixMode prefixMode, Collection<ServerEntry> servers) {
         List<ServerEntry> sorted = new ArrayList<>(servers);
         sorted.sort(Comparator.comparing(ServerEntry::id));
@@ -39,7 +39,7 @@ public final class GatewayConfigCodec {
             }
         }
         PrefixMode mode = prefixMode == null ? PrefixMode.ALWAYS : prefixMode;
-        return new GatewayConfig(versionOf(mode, sorted), mode, sorted);
+        return new GatewayConfig(versionOf(mode, sorted), mode, sorted, 0);
     }
 
     /** The canonical bytes of the whole document, version included. */
@@ -72,7 +72,7 @@ public final class GatewayConfigCodec {
             throw new ConfigValidationException("version", "document says " + raw.version()
                     + " but its content hashes to " + config.version());
         }
-        return config;
+        return config.withGeneration(raw.generation());
     }
 
     /**

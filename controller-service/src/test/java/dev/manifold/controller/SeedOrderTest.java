@@ -126,6 +126,6 @@ class SeedOrderTest {
     }
 
     private GatewayConfig published() {
-        return Fixtures.publishedConfig(redis, config.redisPrefix()).orElse(new GatewayConfig(null, null, List.of()));
+        return Fixtures.publishedConfig(redis, config.redisPrefix()).orElse(new GatewayConfig(null, null, List.of(), 0));
     }
 }

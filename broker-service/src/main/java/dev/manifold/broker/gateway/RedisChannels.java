@@ -34,6 +34,11 @@ public class RedisChannels {
         subscription.onSubscribed(listener);
     }
 
+    /** The subscription itself, for the shared mechanisms that register on it (the GatewayConfig feed). */
+    HintSubscription subscription() {
+        return subscription;
+    }
+
     /** Whether the subscription is established now. */
     public boolean up() {
         return subscription.up();

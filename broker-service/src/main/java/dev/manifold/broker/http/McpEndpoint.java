@@ -1,5 +1,6 @@
 package dev.manifold.broker.http;
 
+import dev.manifold.runtime.JsonRpcMessage;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -109,21 +110,20 @@ public class McpEndpoint {
             return;
         }
         JsonNode id = message.get("id");
-        JsonNode methodNode = message.get("method");
-        if (methodNode == null) {
-            if (id != null && (message.has("result") || message.has("error"))) {
+        JsonRpcMessage rpc = JsonRpcMessage.of(message).orElse(null);
+        if (rpc instanceof JsonRpcMessage.Response || rpc instanceof JsonRpcMessage.ErrorResponse) {
+            if (id != null) {
                 ex.method = "response";
-                withSession(ex, null, session -> messages.clientAnswer(ex, session, (ObjectNode) message));
+                withSession(ex, null, session -> messages.clientAnswer(ex, session, rpc.raw()));
                 return;
             }
-            ex.reply(400, JsonRpc.error(id, JsonRpcErrors.INVALID_REQUEST, "Invalid Request: missing method"), "rejected");
+        }
+        if (rpc == null || rpc.method() == null) {
+            ex.reply(400, JsonRpc.error(id, JsonRpcErrors.INVALID_REQUEST, message.has("method")
+                    ? "Invalid Request: method must be a string" : "Invalid Request: missing method"), "rejected");
             return;
         }
-        if (!methodNode.isTextual()) {
-            ex.reply(400, JsonRpc.error(id, JsonRpcErrors.INVALID_REQUEST, "Invalid Request: method must be a string"), "rejected");
-            return;
-        }
-        String method = methodNode.asText();
+        String method = rpc.method();
         traced(method, message.get("params"));
         ex.method = METHOD_LABELS.contains(method) ? method : method.startsWith("notifications/") ? "notification" : "other";
         if (id != null && !(id.isTextual() || id.isIntegralNumber())) {

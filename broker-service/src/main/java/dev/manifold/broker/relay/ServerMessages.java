@@ -1,5 +1,6 @@
 package dev.manifold.broker.relay;
 
+import dev.manifold.runtime.JsonRpcMessage;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -78,16 +79,18 @@ public class ServerMessages {
      * the message goes to the client's stream. A request that cannot reach the client is refused to the backend.
      */
     public void fromBackend(ClientSession session, Backend backend, JsonNode message, EventStream target) {
-        if (!(message instanceof ObjectNode msg) || !msg.path("method").isTextual()) {
+        JsonRpcMessage rpc = JsonRpcMessage.of(message).orElse(null);
+        if (rpc == null || rpc.method() == null) {
             return; // a stray response: nothing to relay
         }
-        String method = msg.get("method").asText();
+        ObjectNode msg = rpc.raw();
+        String method = rpc.method();
         if (target == null && session != null) {
             target = session.standalone();
         }
-        if (msg.has("id")) {
+        if (rpc instanceof JsonRpcMessage.Request request) {
             if (session == null || target == null) {
-                ObjectNode refusal = JsonRpc.error(msg.get("id"), JsonRpcErrors.METHOD_NOT_FOUND,
+                ObjectNode refusal = JsonRpc.error(request.id(), JsonRpcErrors.METHOD_NOT_FOUND,
                         "The client cannot receive " + method + " requests through this gateway stream");
                 // a stateless client's call runs in the broker's own session with the backend: answer there
                 Uni<?> sent = session != null ? backendSessions.deliver(session, backend, refusal)
@@ -96,10 +99,10 @@ public class ServerMessages {
                 }, f -> LOG.debugf("Refusing %s to %s failed: %s", method, backend.id(), f.getMessage()));
                 return;
             }
-            String exposed = ServerRequestIds.encode(backend.id(), msg.get("id"));
+            String exposed = ServerRequestIds.encode(backend.id(), request.id());
             long timer = vertx.setTimer(Math.max(1, config.serverRequestTimeout().toMillis()), t -> expire(session, exposed));
             ClientSession.PendingServerRequest previous = session.pending.put(exposed,
-                    new ClientSession.PendingServerRequest(backend.id(), msg.get("id"), timer));
+                    new ClientSession.PendingServerRequest(backend.id(), request.id(), timer));
             if (previous != null) {
                 vertx.cancelTimer(previous.timerId());
             }

@@ -1,5 +1,6 @@
 package dev.manifold.broker.upstream;
 
+import dev.manifold.runtime.JsonRpcMessage;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -61,11 +62,12 @@ final class ChangeStreams {
         }
         String url = backend.entry().url();
         http.openStream(url, session.sessionId(), session.protocolVersion(), message -> {
-            if (message.has("id") && message.path("method").isTextual()) {
+            JsonRpcMessage rpc = JsonRpcMessage.of(message).orElse(null);
+            if (rpc instanceof JsonRpcMessage.Request) {
                 answerOnDiscovery(backend, session, message);
                 return;
             }
-            switch (message.path("method").asText()) {
+            switch (rpc == null || rpc.method() == null ? "" : rpc.method()) {
                 case "notifications/tools/list_changed" -> relist(backend, session, McpClient.Feature.TOOLS);
                 case "notifications/prompts/list_changed" -> relist(backend, session, McpClient.Feature.PROMPTS);
                 case "notifications/resources/list_changed" -> {

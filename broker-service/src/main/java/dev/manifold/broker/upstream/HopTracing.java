@@ -1,5 +1,6 @@
 package dev.manifold.broker.upstream;
 
+import dev.manifold.runtime.JsonRpcMessage;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.manifold.contracts.Telemetry;
 import io.opentelemetry.api.OpenTelemetry;
@@ -86,7 +87,8 @@ public class HopTracing {
         if (!Span.fromContext(parent).getSpanContext().isValid()) {
             return null;
         }
-        String method = message.path("method").asText(null);
+        JsonRpcMessage rpc = JsonRpcMessage.of(message).orElse(null);
+        String method = rpc == null ? null : rpc.method();
         String target = null;
         if ("tools/call".equals(method) || "prompts/get".equals(method)) {
             target = message.path("params").path("name").asText(null);
@@ -99,7 +101,7 @@ public class HopTracing {
         if (target != null) {
             builder.setAttribute("tools/call".equals(method) ? Telemetry.ATTR_TOOL : Telemetry.ATTR_PROMPT, target);
         }
-        JsonNode id = message.get("id");
+        JsonNode id = rpc == null ? null : rpc.id();
         if (id != null && !id.isNull()) {
             builder.setAttribute(Telemetry.ATTR_REQUEST_ID, id.asText());
         }

@@ -1,5 +1,7 @@
 package dev.manifold.broker.upstream;
 
+import dev.manifold.runtime.JsonRpcMessage;
+import dev.manifold.runtime.SseParser;
 import dev.manifold.contracts.McpVersions;
 import dev.manifold.contracts.McpHeaders;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -110,8 +112,8 @@ public class McpHttpClient {
      */
     public Uni<McpReply> post(String url, String sessionId, String protocolVersion, JsonNode message,
                               boolean freshConnection, ReplyStream onOther) {
-        if (McpVersions.STATELESS.equals(protocolVersion) && message.path("method").isTextual()
-                && message.has("id")) {
+        JsonRpcMessage rpc = JsonRpcMessage.of(message).orElse(null);
+        if (McpVersions.STATELESS.equals(protocolVersion) && rpc instanceof JsonRpcMessage.Request) {
             message = withStatelessMeta(message);
         }
         byte[] body;
@@ -132,9 +134,9 @@ public class McpHttpClient {
         if (protocolVersion != null) {
             options.putHeader(McpHeaders.PROTOCOL_VERSION, protocolVersion);
         }
-        if (McpVersions.STATELESS.equals(protocolVersion) && message.path("method").isTextual()) {
+        if (McpVersions.STATELESS.equals(protocolVersion) && rpc != null && rpc.method() != null) {
             // 2026-07-28: the method and the addressed name are mirrored in headers for intermediaries
-            String method = message.get("method").asText();
+            String method = rpc.method();
             options.putHeader(McpHeaders.METHOD, method);
             String name = McpVersions.nameOf(method, message.get("params"));
             if (name != null) {
@@ -259,7 +261,7 @@ public class McpHttpClient {
                             onEnd.run();
                         }
                     };
-                    SseParser parser = new SseParser(data -> {
+                    SseParser parser = SseParser.ofData(data -> {
                         JsonNode msg = parseOrNull(data);
                         if (msg != null) {
                             onMessage.accept(msg);
@@ -353,7 +355,7 @@ public class McpHttpClient {
                 // TypeScript-SDK servers answer an unknown session with 400 "No valid session ID provided"
                 fail.accept(new BackendException(BackendException.Kind.SESSION_EXPIRED, status,
                         url + " no longer knows session " + sentSessionId));
-            } else if (msg != null && msg.isObject() && (msg.has("result") || msg.has("error"))) {
+            } else if (JsonRpcMessage.isAnswer(msg)) {
                 complete.accept(new McpReply(status, sessionId, msg));
             } else if (status >= 500) {
                 fail.accept(new BackendException(BackendException.Kind.HTTP_ERROR, status, url + " answered HTTP " + status));
@@ -370,10 +372,10 @@ public class McpHttpClient {
 
     /** A JSON-RPC error whose message is about the session (unknown, invalid, expired). */
     private static boolean namesUnknownSession(JsonNode msg) {
-        if (msg == null || !msg.has("error")) {
+        if (!(JsonRpcMessage.of(msg).orElse(null) instanceof JsonRpcMessage.ErrorResponse error)) {
             return false;
         }
-        String message = msg.path("error").path("message").asText("").toLowerCase(java.util.Locale.ROOT);
+        String message = error.message().toLowerCase(java.util.Locale.ROOT);
         return message.contains("session");
     }
 

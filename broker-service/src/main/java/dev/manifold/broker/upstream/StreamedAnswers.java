@@ -1,5 +1,7 @@
 package dev.manifold.broker.upstream;
 
+import dev.manifold.runtime.JsonRpcMessage;
+import dev.manifold.runtime.SseParser;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.manifold.contracts.McpHeaders;
 import io.vertx.core.Vertx;
@@ -39,7 +41,7 @@ final class StreamedAnswers {
               Consumer<McpReply> complete, Consumer<Throwable> fail, int resumes) {
         AtomicBoolean answered = new AtomicBoolean();
         SseParser[] holder = new SseParser[1];
-        SseParser parser = new SseParser(data -> {
+        SseParser parser = SseParser.ofData(data -> {
             JsonNode msg = parse.apply(data);
             if (msg == null) {
                 return;
@@ -104,7 +106,6 @@ final class StreamedAnswers {
     }
 
     private static boolean isResponseTo(JsonNode msg, JsonNode requestId) {
-        return requestId != null && msg.has("id") && msg.get("id").equals(requestId)
-                && (msg.has("result") || msg.has("error")) && !msg.has("method");
+        return JsonRpcMessage.answers(msg, requestId);
     }
 }

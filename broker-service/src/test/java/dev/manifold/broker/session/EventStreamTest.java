@@ -1,6 +1,6 @@
 package dev.manifold.broker.session;
 
-import dev.manifold.broker.testing.SseClient;
+import dev.manifold.runtime.testing.SseClient;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import org.junit.jupiter.api.AfterAll;

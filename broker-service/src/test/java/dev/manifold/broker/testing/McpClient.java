@@ -1,5 +1,6 @@
 package dev.manifold.broker.testing;
 
+import dev.manifold.runtime.SseParser;
 import io.restassured.response.Response;
 
 import java.util.ArrayList;
@@ -59,11 +60,7 @@ public final class McpClient {
         if (type == null || !type.startsWith("text/event-stream")) {
             return response;
         }
-        for (String line : response.asString().split("\n")) {
-            if (line.startsWith("data:") && !line.substring(5).isBlank()) {
-                lastEvents.add(line.substring(5).trim());
-            }
-        }
+        lastEvents.addAll(SseParser.messages(response.asString()));
         if (lastEvents.isEmpty()) {
             throw new AssertionError("SSE answer without any message: " + response.asString());
         }

@@ -197,29 +197,33 @@ public class ConfigPublisher {
         return GatewayConfigCodec.build(mode, entries);
     }
 
-    private void write(GatewayConfig next) {
+    private void write(GatewayConfig content) {
+        ConfigMap current = client.configMaps().inNamespace(namespace).withName(config.configMapName()).get();
+        String storedMapJson = current == null || current.getData() == null ? null : current.getData().get(GatewayConfigMap.KEY);
+        String stored = storedInRedis();
+        GatewayConfig next = content.withGeneration(generationFor(content, storedMapJson, stored));
         String json = new String(GatewayConfigCodec.toJson(next), StandardCharsets.UTF_8);
         boolean wrote = false;
-        ConfigMap current = client.configMaps().inNamespace(namespace).withName(config.configMapName()).get();
+        // The ConfigMap first: a consumer that falls back to it while Redis is down never finds it older than Redis.
         if (current == null) {
             client.configMaps().inNamespace(namespace).resource(configMap(null, json, next.version())).create();
             wrote = true;
-        } else if (!json.equals(current.getData() == null ? null : current.getData().get(GatewayConfigMap.KEY))
+        } else if (!json.equals(storedMapJson)
                 || !next.version().equals(current.getMetadata().getAnnotations() == null ? null
                 : current.getMetadata().getAnnotations().get(VERSION_ANNOTATION))) {
             client.configMaps().inNamespace(namespace).resource(configMap(current, json, next.version())).update();
             wrote = true;
         }
-        String stored = redis.value(String.class).get(names.configKey());
-        if (!json.equals(stored)) {
-            redis.value(String.class).set(names.configKey(), json);
+        if (stored == null || !json.equals(stored)) {
+            redis.value(String.class).set(names.configKey(), json); // fails while Redis is down: retried
             wrote = true;
         }
         if (wrote) {
             // Counted before it is announced: whoever hears the announcement sees the publish counted.
             publishes.increment();
             redis.pubsub(String.class).publish(names.configChangedChannel(), next.version());
-            LOG.infof("published config %s with %d servers", next.version(), next.servers().size());
+            LOG.infof("published config %s (generation %d) with %d servers", next.version(), next.generation(),
+                    next.servers().size());
         } else {
             LOG.debugf("config %s already stored; nothing written", next.version());
         }
@@ -229,6 +233,51 @@ public class ConfigPublisher {
                     Tags.of("version", next.version()), 1)), true);
         }
         published = next;
+    }
+
+    /**
+     * The generation to publish {@code content} with. The same content as the newest stored copy keeps that copy's
+     * generation, so rewriting a drifted store is not a new publication and consumers never see the same content as
+     * "newer". New content gets a generation above every one stored or published before (and at least the clock).
+     */
+    private long generationFor(GatewayConfig content, String... storedJson) {
+        GatewayConfig newest = published;
+        for (String json : storedJson) {
+            GatewayConfig copy = readQuietly(json);
+            if (copy != null && (newest == null || copy.generation() > newest.generation())) {
+                newest = copy;
+            }
+        }
+        if (newest != null && newest.generation() > 0 && newest.version().equals(content.version())) {
+            return newest.generation();
+        }
+        return GatewayConfig.nextGeneration(newest == null ? 0 : newest.generation(), System.currentTimeMillis());
+    }
+
+    /**
+     * The copy in Redis, or null when there is none or Redis cannot be read: the ConfigMap is still written then,
+     * and the Redis write that follows fails and is retried.
+     */
+    private String storedInRedis() {
+        try {
+            return redis.value(String.class).get(names.configKey());
+        } catch (RuntimeException e) {
+            LOG.debugf("reading %s failed: %s", names.configKey(), e.getMessage());
+            return null;
+        }
+    }
+
+    /** A stored copy, or null when there is none or it does not parse (it is overwritten either way). */
+    private static GatewayConfig readQuietly(String json) {
+        if (json == null) {
+            return null;
+        }
+        try {
+            return GatewayConfigCodec.parse(json.getBytes(StandardCharsets.UTF_8));
+        } catch (RuntimeException e) {
+            LOG.debugf("stored GatewayConfig unreadable, it will be overwritten: %s", e.getMessage());
+            return null;
+        }
     }
 
     private ConfigMap configMap(ConfigMap current, String json, String version) {

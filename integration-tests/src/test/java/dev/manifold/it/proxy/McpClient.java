@@ -1,8 +1,10 @@
 package dev.manifold.it.proxy;
 
+import dev.manifold.runtime.SseParser;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import java.util.List;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -32,12 +34,11 @@ final class McpClient {
                 if (body.trim().startsWith("{")) {
                     return JSON.readTree(body);
                 }
-                for (String line : body.split("\n")) {
-                    if (line.startsWith("data:")) {
-                        return JSON.readTree(line.substring(5).trim());
-                    }
+                List<String> messages = SseParser.messages(body);
+                if (messages.isEmpty()) {
+                    throw new IllegalStateException("no JSON-RPC message in: " + body);
                 }
-                throw new IllegalStateException("no JSON-RPC message in: " + body);
+                return JSON.readTree(messages.get(0));
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }

@@ -1,8 +1,10 @@
 package dev.manifold.it.support;
 
+import dev.manifold.runtime.SseParser;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import java.util.List;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -51,13 +53,8 @@ public final class RawMcpSession {
         if (!type.startsWith("text/event-stream")) {
             return response.body();
         }
-        String last = response.body();
-        for (String line : response.body().split("\n")) {
-            if (line.startsWith("data:") && !line.substring(5).isBlank()) {
-                last = line.substring(5).trim();
-            }
-        }
-        return last;
+        List<String> messages = SseParser.messages(response.body());
+        return messages.isEmpty() ? response.body() : messages.get(messages.size() - 1);
     }
 
     /** Sends one request with this session at {@code mcpUrl}; returns HTTP status and JSON body (or last SSE event). */

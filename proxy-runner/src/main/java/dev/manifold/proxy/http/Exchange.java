@@ -1,5 +1,6 @@
 package dev.manifold.proxy.http;
 
+import dev.manifold.runtime.JsonRpcMessage;
 import dev.manifold.contracts.JsonRpcErrors;
 import dev.manifold.contracts.McpHeaders;
 import dev.manifold.proxy.route.Route;
@@ -12,9 +13,6 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
-import io.vertx.core.json.DecodeException;
-import io.vertx.core.json.Json;
-import io.vertx.core.json.JsonObject;
 import org.jboss.logging.Logger;
 import java.util.Map;
 
@@ -182,12 +180,7 @@ final class Exchange implements Handler<Buffer> {
 
     private Object requestId() {
         if (rpcId == null && body != null && body.length() > 0) {
-            try {
-                Object message = Json.decodeValue(body);
-                rpcId = message instanceof JsonObject o ? o.getValue("id") : null;
-            } catch (DecodeException e) {
-                return null;
-            }
+            rpcId = JsonRpcMessage.of(RequestBody.parse(body)).map(m -> JsonRpcMessage.plainId(m.id())).orElse(null);
         }
         return rpcId;
     }

@@ -1,12 +1,15 @@
 package dev.manifold.proxy.http;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.manifold.contracts.JsonRpcErrors;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.jackson.DatabindCodec;
 import org.jboss.logging.Logger;
 
+import java.io.IOException;
 import java.util.function.Consumer;
 
 /**
@@ -28,6 +31,18 @@ final class RequestBody implements Handler<Buffer> {
         this.ex = ex;
         this.maxBody = maxBody;
         this.then = then;
+    }
+
+    /** The body as a JSON tree, or {@code null} when it is empty or not JSON. */
+    static JsonNode parse(Buffer body) {
+        if (body == null || body.length() == 0) {
+            return null;
+        }
+        try {
+            return DatabindCodec.mapper().readTree(body.getBytes());
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     /** Reads the body of {@code ex}'s request and hands it to {@code then}; answers 413 itself past {@code maxBody}. */

@@ -1,5 +1,7 @@
 package dev.manifold.proxy.http;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.manifold.runtime.JsonRpcMessage;
 import dev.manifold.contracts.JsonRpcErrors;
 import dev.manifold.contracts.McpHeaders;
 import dev.manifold.contracts.McpVersions;
@@ -24,10 +26,6 @@ import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.json.DecodeException;
-import io.vertx.core.json.Json;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import jakarta.inject.Singleton;
 import jakarta.enterprise.event.Observes;
@@ -184,20 +182,16 @@ public class SessionRouter {
             followUp(ex, route, sid, body);
             return;
         }
-        Object message;
-        try {
-            message = body.length() == 0 ? null : Json.decodeValue(body);
-        } catch (DecodeException e) {
-            message = null;
-        }
-        if (!(message instanceof JsonObject) && !(message instanceof JsonArray)) {
+        JsonNode message = RequestBody.parse(body);
+        if (message == null || !(message.isObject() || message.isArray())) {
             ex.error(400, null, JsonRpcErrors.PARSE_ERROR,
                     "Parse error: the body must be a JSON-RPC message (a JSON object or array)", ProxyOutcome.BAD_REQUEST);
             return;
         }
-        ex.rpcId = message instanceof JsonObject o ? o.getValue("id") : null;
-        if (!stateless && message instanceof JsonObject o && "initialize".equals(o.getString("method"))) {
-            initialize(ex, route, body, o);
+        JsonRpcMessage rpc = JsonRpcMessage.of(message).orElse(null);
+        ex.rpcId = rpc == null ? null : JsonRpcMessage.plainId(rpc.id());
+        if (!stateless && rpc != null && "initialize".equals(rpc.method())) {
+            initialize(ex, route, body, rpc);
         } else {
             // No session: the stateless protocol, or a backend that does not use sessions.
             forwardStateless(ex, route, body);
@@ -206,7 +200,7 @@ public class SessionRouter {
 
     // ---------------------------------------------------------------- initialize
 
-    private void initialize(Exchange ex, Route route, Buffer body, JsonObject message) {
+    private void initialize(Exchange ex, Route route, Buffer body, JsonRpcMessage message) {
         PodTarget pod = picker.pick(route, null).orElse(null);
         if (pod == null) {
             ex.noReadyPod(route);
@@ -236,7 +230,7 @@ public class SessionRouter {
                 });
     }
 
-    private void afterInitialize(Exchange ex, Route route, JsonObject message, Buffer body, Answer answer) {
+    private void afterInitialize(Exchange ex, Route route, JsonRpcMessage message, Buffer body, Answer answer) {
         HttpClientResponse resp = answer.response;
         String backendSid = resp.getHeader(SESSION_HEADER_NAME);
         if (resp.statusCode() / 100 != 2 || backendSid == null) {
@@ -245,8 +239,8 @@ public class SessionRouter {
             return;
         }
         resp.pause();
-        JsonObject params = message.getJsonObject("params");
-        String protocol = params == null ? null : params.getString("protocolVersion");
+        JsonNode protocolVersion = message.raw().path("params").path("protocolVersion");
+        String protocol = protocolVersion.isTextual() ? protocolVersion.asText() : null;
         SessionRecord record = new SessionRecord(ids.mint(), route.serverId(), answer.pod.name(),
                 answer.pod.url().toString(), backendSid, body.toString(StandardCharsets.UTF_8), protocol,
                 SessionRecord.ANONYMOUS, System.currentTimeMillis());

@@ -1,15 +1,14 @@
 package dev.manifold.proxy.route;
 
-import dev.manifold.contracts.GatewayConfigMap;
 import dev.manifold.contracts.GatewayConfig;
 import dev.manifold.contracts.GatewayConfigCodec;
 import dev.manifold.contracts.RedisNames;
+import dev.manifold.runtime.GatewayConfigFeed;
 import dev.manifold.runtime.HintSubscription;
 import dev.manifold.runtime.Informers;
 import dev.manifold.contracts.ServerEntry;
 import dev.manifold.contracts.Workload;
 import dev.manifold.proxy.ProxyConfig;
-import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.discovery.v1.Endpoint;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -18,30 +17,26 @@ import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
-import io.quarkus.scheduler.Scheduled;
-import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.vertx.core.Vertx;
-import io.vertx.mutiny.redis.client.Response;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Instance;
 import org.jboss.logging.Logger;
 
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 
 /**
  * Kubernetes mode (no routes file): owns the route table, built from the published {@link GatewayConfig} (entries
  * with a {@code workload}) and the EndpointSlices of each workload's headless Service, watched with fabric8
- * informers. The config is read from Redis ({@code <prefix>:config}) on start, on every
- * {@code <prefix>:config-changed} hint and on a periodic resync, falling back to the ConfigMap when Redis has none.
+ * informers. The config is followed with the shared {@link GatewayConfigFeed}: Redis ({@code <prefix>:config}) on
+ * start, on every {@code <prefix>:config-changed} hint, after every (re)subscription and on a periodic resync, the
+ * ConfigMap as fallback, applied only when newer.
  * Ready pods are exactly the ready endpoints of the slices: replica counts are never used to guess pod names.
  * Never writes the config it reads.
  */
@@ -62,11 +57,8 @@ public class KubernetesRoutes {
     private final Vertx vertx;
     private final Map<String, Watched> watched = new java.util.concurrent.ConcurrentHashMap<>();
     private final Object publishLock = new Object();
-    private RedisNames names;
-    private volatile String version;
-    private volatile String source;
-    private volatile String lastError;
     private volatile HintSubscription subscription;
+    private volatile GatewayConfigFeed feed;
     private volatile boolean active;
     private volatile boolean stopping;
 
@@ -84,95 +76,42 @@ public class KubernetesRoutes {
             return;
         }
         active = true;
-        names = new RedisNames(config.redisPrefix());
-        // Missed hints are covered by re-reading after every (re)subscription and by the periodic resync.
+        RedisNames names = new RedisNames(config.redisPrefix());
         HintSubscription hints = new HintSubscription(redis.get(), vertx, new HintSubscription.Settings(
                 Duration.ofSeconds(2), config.configResync().dividedBy(4), Duration.ofMillis(500), Duration.ofSeconds(10)),
                 "proxy-runner");
-        hints.on(names.configChangedChannel(), changed -> Infrastructure.getDefaultWorkerPool().execute(this::resync));
-        hints.onSubscribed(() -> Infrastructure.getDefaultWorkerPool().execute(this::resync));
+        GatewayConfigFeed configs = new GatewayConfigFeed(redis.get(), vertx, hints, kubernetes::get,
+                new GatewayConfigFeed.Settings(names, config.redisTimeout().multipliedBy(4), config.configResync(),
+                        config.configMapNamespace(), config.configMapName()),
+                "proxy-runner", (next, from) -> {
+                    synchronized (this) {
+                        if (!stopping) {
+                            apply(next);
+                            LOG.infof("Applied GatewayConfig %s (generation %d) from %s: %d workload routes",
+                                    next.version(), next.generation(), from, watched.size());
+                        }
+                    }
+                });
         subscription = hints;
+        feed = configs;
+        configs.start();
         hints.start();
-        Infrastructure.getDefaultWorkerPool().execute(this::resync);
     }
 
     void stop(@Observes ShutdownEvent event) {
-        stopping = true;
+        synchronized (this) {
+            stopping = true;
+        }
+        GatewayConfigFeed configs = feed;
+        if (configs != null) {
+            configs.stop();
+        }
         HintSubscription hints = subscription;
         if (hints != null) {
             hints.stop();
         }
         watched.values().forEach(w -> w.informer().close());
         watched.clear();
-    }
-
-    @Scheduled(every = "${manifold.proxy.config-resync:60s}", delayed = "${manifold.proxy.config-resync:60s}",
-            concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
-    void periodicResync() {
-        if (active) {
-            resync();
-        }
-    }
-
-    /** Reads the current config (Redis, else ConfigMap) and applies it if its version changed. */
-    synchronized void resync() {
-        if (stopping) {
-            return;
-        }
-        GatewayConfig next = null;
-        String from = null;
-        try {
-            Response r = redis.get().execute("GET", names.configKey()).await().atMost(config.redisTimeout().multipliedBy(4));
-            if (r != null) {
-                next = GatewayConfigCodec.parse(r.toString().getBytes(StandardCharsets.UTF_8));
-                from = "redis";
-            }
-        } catch (dev.manifold.contracts.ConfigValidationException e) {
-            report("the GatewayConfig in " + names.configKey() + " is invalid, keeping the current routes: "
-                    + e.getMessage());
-            return;
-        } catch (RuntimeException e) {
-            LOG.debugf("Reading %s from Redis failed (%s); trying the ConfigMap", names.configKey(), e.toString());
-        }
-        if (next == null) {
-            try {
-                next = fromConfigMap();
-                from = "configmap";
-            } catch (RuntimeException e) {
-                report("cannot read the GatewayConfig from Redis or the ConfigMap: " + e.getMessage());
-                return;
-            }
-        }
-        if (next == null) {
-            report("no GatewayConfig published yet (neither " + names.configKey() + " nor ConfigMap "
-                    + config.configMapName() + ")");
-            return;
-        }
-        lastError = null;
-        source = from;
-        if (Objects.equals(next.version(), version)) {
-            return;
-        }
-        apply(next);
-        version = next.version();
-        LOG.infof("Applied GatewayConfig %s from %s: %d workload routes", version, from, watched.size());
-    }
-
-    private GatewayConfig fromConfigMap() {
-        KubernetesClient client = kubernetes.get();
-        String namespace = config.configMapNamespace().orElse(client.getNamespace());
-        ConfigMap map = client.configMaps().inNamespace(namespace).withName(config.configMapName()).get();
-        if (map == null || map.getData() == null || map.getData().get(GatewayConfigMap.KEY) == null) {
-            return null;
-        }
-        return GatewayConfigCodec.parse(map.getData().get(GatewayConfigMap.KEY).getBytes(StandardCharsets.UTF_8));
-    }
-
-    private void report(String error) {
-        if (!error.equals(lastError)) {
-            LOG.warn(error);
-        }
-        lastError = error;
     }
 
     /** Diffs by server id and entry hash: unchanged workloads keep their informer, others are replaced or closed. */
@@ -257,15 +196,20 @@ public class KubernetesRoutes {
 
     /** The applied config version, or null before the first one. */
     public String version() {
-        return version;
+        GatewayConfigFeed configs = feed;
+        GatewayConfig applied = configs == null ? null : configs.delivered();
+        return applied == null ? null : applied.version();
     }
 
+    /** Where the applied config was read: {@code redis} or {@code configmap}. */
     public String source() {
-        return source;
+        GatewayConfigFeed configs = feed;
+        return configs == null ? null : configs.source();
     }
 
     public String lastError() {
-        return lastError;
+        GatewayConfigFeed configs = feed;
+        return configs == null ? null : configs.lastError();
     }
 
     /** Whether every workload informer has completed its initial list. */

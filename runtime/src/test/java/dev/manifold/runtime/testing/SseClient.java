@@ -1,21 +1,27 @@
-package dev.manifold.broker.testing;
+package dev.manifold.runtime.testing;
 
+import dev.manifold.runtime.SseParser;
+
+import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
- * One streaming HTTP exchange with the broker's /mcp, read event by event while it is open (rest-assured reads
- * whole bodies only). A reader thread parses SSE events into a queue; {@link #next(Duration)} takes them in order.
- * A POST answered with plain JSON yields its body as one event. {@link #close()} drops the connection.
+ * One streaming HTTP exchange with an MCP endpoint (the broker's or the proxy-runner's /mcp), read event by event
+ * while it is open (rest-assured reads whole bodies only). A reader thread feeds the body to the project's
+ * {@link SseParser} and queues the events; {@link #next(Duration)} takes them in order. A POST answered with plain
+ * JSON yields its body as one event. {@link #close()} drops the connection.
  */
 public final class SseClient implements AutoCloseable {
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
@@ -28,14 +34,14 @@ public final class SseClient implements AutoCloseable {
     private static final Event END = new Event(null, null);
 
     private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
-    private final CompletableFuture<HttpResponse<Stream<String>>> response;
-    private volatile Stream<String> lines;
+    private final CompletableFuture<HttpResponse<InputStream>> response;
+    private volatile InputStream body;
     private volatile boolean ended;
 
     private SseClient(HttpRequest request) {
-        response = HTTP.sendAsync(request, HttpResponse.BodyHandlers.ofLines());
+        response = HTTP.sendAsync(request, HttpResponse.BodyHandlers.ofInputStream());
         response.thenAccept(r -> {
-            lines = r.body();
+            body = r.body();
             boolean json = r.headers().firstValue("Content-Type").orElse("").startsWith("application/json");
             Thread reader = new Thread(json ? this::readJson : this::read, "sse-client-reader");
             reader.setDaemon(true);
@@ -70,12 +76,12 @@ public final class SseClient implements AutoCloseable {
 
     /** A POST answered with plain JSON (an answer that came alone): its body is the one event, then the end. */
     private void readJson() {
-        try (Stream<String> stream = lines) {
-            String body = String.join("\n", (Iterable<String>) stream::iterator);
-            if (!body.isBlank()) {
-                events.add(new Event(null, body));
+        try (InputStream in = body) {
+            String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            if (!text.isBlank()) {
+                events.add(new Event(null, text));
             }
-        } catch (RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             // connection dropped
         } finally {
             ended = true;
@@ -84,24 +90,15 @@ public final class SseClient implements AutoCloseable {
     }
 
     private void read() {
-        String id = null;
-        StringBuilder data = null;
-        try (Stream<String> stream = lines) {
-            for (String line : (Iterable<String>) stream::iterator) {
-                if (line.isEmpty()) {
-                    if (data != null || id != null) {
-                        events.add(new Event(id, data == null ? "" : data.toString()));
-                    }
-                    id = null;
-                    data = null;
-                } else if (line.startsWith("id:")) {
-                    id = line.substring(3).trim();
-                } else if (line.startsWith("data:")) {
-                    String part = line.substring(5).trim();
-                    data = data == null ? new StringBuilder(part) : data.append('\n').append(part);
-                }
+        SseParser parser = new SseParser(e -> events.add(new Event(e.id(), e.data())), Integer.MAX_VALUE, () -> {
+        });
+        byte[] buffer = new byte[8192];
+        try (InputStream in = body) {
+            for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
+                parser.feed(Arrays.copyOf(buffer, n));
             }
-        } catch (RuntimeException e) {
+            parser.end();
+        } catch (IOException | RuntimeException e) {
             // connection dropped
         } finally {
             ended = true;
@@ -118,7 +115,7 @@ public final class SseClient implements AutoCloseable {
         return head().headers().firstValue(name).orElse(null);
     }
 
-    private HttpResponse<Stream<String>> head() {
+    private HttpResponse<InputStream> head() {
         try {
             return response.get(10, TimeUnit.SECONDS);
         } catch (Exception e) {
@@ -183,9 +180,13 @@ public final class SseClient implements AutoCloseable {
 
     @Override
     public void close() {
-        Stream<String> s = lines;
-        if (s != null) {
-            s.close();
+        InputStream in = body;
+        if (in != null) {
+            try {
+                in.close();
+            } catch (IOException e) {
+                // already gone
+            }
         }
         response.cancel(true);
     }
