@@ -2,7 +2,7 @@ package dev.manifold.broker;
 
 import dev.manifold.broker.testing.ExtraBackend;
 import dev.manifold.broker.testing.FixtureBackends;
-import dev.manifold.broker.testing.FixtureMcpServer;
+import dev.manifold.runtime.testing.FixtureMcpServer;
 import dev.manifold.broker.testing.McpClient;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;

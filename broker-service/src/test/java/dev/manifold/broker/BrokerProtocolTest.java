@@ -4,7 +4,7 @@ import dev.manifold.runtime.SseParser;
 import dev.manifold.contracts.JsonRpcErrors;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.manifold.broker.testing.FixtureMcpServer;
+import dev.manifold.runtime.testing.FixtureMcpServer;
 import dev.manifold.broker.testing.McpClient;
 import dev.manifold.broker.testing.ProtocolBackends;
 import dev.manifold.runtime.testing.SseClient;

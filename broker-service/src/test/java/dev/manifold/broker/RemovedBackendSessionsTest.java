@@ -1,7 +1,7 @@
 package dev.manifold.broker;
 
 import dev.manifold.broker.testing.FixtureBackends;
-import dev.manifold.broker.testing.FixtureMcpServer;
+import dev.manifold.runtime.testing.FixtureMcpServer;
 import dev.manifold.broker.testing.McpClient;
 import dev.manifold.runtime.testing.SseClient;
 import io.quarkus.test.common.WithTestResource;

@@ -1,7 +1,7 @@
 package dev.manifold.broker.telemetry;
 
 import dev.manifold.contracts.JsonRpcErrors;
-import dev.manifold.broker.testing.FixtureMcpServer;
+import dev.manifold.runtime.testing.FixtureMcpServer;
 import dev.manifold.broker.testing.InMemoryTraces;
 import dev.manifold.broker.testing.McpClient;
 import dev.manifold.contracts.Telemetry;

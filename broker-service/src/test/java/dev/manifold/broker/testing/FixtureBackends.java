@@ -1,5 +1,6 @@
 package dev.manifold.broker.testing;
 
+import dev.manifold.runtime.testing.FixtureMcpServer;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import io.vertx.core.Vertx;
 

@@ -1,5 +1,6 @@
 package dev.manifold.broker.testing;
 
+import dev.manifold.runtime.testing.FixtureMcpServer;
 import dev.manifold.runtime.testing.RedisServer;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import io.vertx.core.Vertx;

@@ -1,6 +1,6 @@
 package dev.manifold.it.bench;
 
-import dev.manifold.broker.testing.FixtureMcpServer;
+import dev.manifold.runtime.testing.FixtureMcpServer;
 import dev.manifold.contracts.GatewayConfig;
 import dev.manifold.contracts.GatewayConfigCodec;
 import dev.manifold.contracts.PrefixMode;

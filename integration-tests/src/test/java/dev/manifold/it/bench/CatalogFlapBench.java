@@ -1,6 +1,6 @@
 package dev.manifold.it.bench;
 
-import dev.manifold.broker.testing.FixtureMcpServer;
+import dev.manifold.runtime.testing.FixtureMcpServer;
 import dev.manifold.it.support.BrokerConfigFile;
 import dev.manifold.it.support.BrokerProcess;
 import dev.manifold.it.support.ItEnvironment;

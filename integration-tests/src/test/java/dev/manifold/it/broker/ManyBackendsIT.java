@@ -10,7 +10,7 @@ import dev.manifold.it.support.BrokerProcess;
 import dev.manifold.it.support.ItEnvironment;
 import dev.manifold.it.support.PrometheusText;
 import dev.manifold.it.support.ProcessLogsOnFailure;
-import dev.manifold.broker.testing.FixtureMcpServer;
+import dev.manifold.runtime.testing.FixtureMcpServer;
 import io.vertx.core.Vertx;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.manifold.broker.testing.FixtureMcpServer;
+import dev.manifold.runtime.testing.FixtureMcpServer;
 import dev.manifold.it.support.ItEnvironment;
 import dev.manifold.it.support.PrometheusText;
 import dev.manifold.it.support.McpClientCli;

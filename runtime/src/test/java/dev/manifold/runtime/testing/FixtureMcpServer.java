@@ -1,4 +1,4 @@
-package dev.manifold.broker.testing;
+package dev.manifold.runtime.testing;
 
 import dev.manifold.contracts.JsonRpcErrors;
 import com.fasterxml.jackson.databind.JsonNode;
