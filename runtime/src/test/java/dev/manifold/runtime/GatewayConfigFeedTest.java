@@ -15,8 +15,6 @@ import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
 import io.quarkus.redis.runtime.datasource.ReactiveRedisDataSourceImpl;
 import io.vertx.mutiny.core.Vertx;
-import io.vertx.mutiny.redis.client.Redis;
-import io.vertx.mutiny.redis.client.RedisAPI;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -58,10 +56,8 @@ class GatewayConfigFeedTest {
     void setUp() {
         redisServer = RedisServer.temporary().start();
         vertx = Vertx.vertx();
-        Redis client = Redis.createClient(vertx, redisServer.hosts());
-        ReactiveRedisDataSourceImpl redis = new ReactiveRedisDataSourceImpl(vertx, client, RedisAPI.api(client));
-        Redis writerClient = Redis.createClient(vertx, redisServer.hosts());
-        writer = new ReactiveRedisDataSourceImpl(vertx, writerClient, RedisAPI.api(writerClient));
+        ReactiveRedisDataSourceImpl redis = redisServer.dataSource(vertx);
+        writer = redisServer.dataSource(vertx);
         api = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), new KubernetesCrudDispatcher(), false);
         api.init();
         kubernetes = api.createClient();

@@ -3,8 +3,6 @@ package dev.manifold.runtime;
 import dev.manifold.runtime.testing.RedisServer;
 import io.quarkus.redis.runtime.datasource.ReactiveRedisDataSourceImpl;
 import io.vertx.mutiny.core.Vertx;
-import io.vertx.mutiny.redis.client.Redis;
-import io.vertx.mutiny.redis.client.RedisAPI;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -34,10 +32,8 @@ class HintSubscriptionTest {
     void setUp() {
         redisServer = RedisServer.temporary().start();
         vertx = Vertx.vertx();
-        Redis client = Redis.createClient(vertx, redisServer.hosts());
-        ReactiveRedisDataSourceImpl redis = new ReactiveRedisDataSourceImpl(vertx, client, RedisAPI.api(client));
-        Redis publisherClient = Redis.createClient(vertx, redisServer.hosts());
-        publisher = new ReactiveRedisDataSourceImpl(vertx, publisherClient, RedisAPI.api(publisherClient));
+        ReactiveRedisDataSourceImpl redis = redisServer.dataSource(vertx);
+        publisher = redisServer.dataSource(vertx);
         subscription = new HintSubscription(redis, vertx.getDelegate(), new HintSubscription.Settings(
                 Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofMillis(100), Duration.ofMillis(500)), "test");
     }

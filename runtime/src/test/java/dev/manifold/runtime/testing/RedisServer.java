@@ -112,6 +112,13 @@ public final class RedisServer implements AutoCloseable {
     }
 
     /** The {@code quarkus.redis.hosts} value for this server. */
+    /** A client of this server with a connection of its own, as the services' data source is. */
+    public io.quarkus.redis.runtime.datasource.ReactiveRedisDataSourceImpl dataSource(io.vertx.mutiny.core.Vertx vertx) {
+        io.vertx.mutiny.redis.client.Redis client = io.vertx.mutiny.redis.client.Redis.createClient(vertx, hosts());
+        return new io.quarkus.redis.runtime.datasource.ReactiveRedisDataSourceImpl(vertx, client,
+                io.vertx.mutiny.redis.client.RedisAPI.api(client));
+    }
+
     public String hosts() {
         return "redis://127.0.0.1:" + port;
     }
