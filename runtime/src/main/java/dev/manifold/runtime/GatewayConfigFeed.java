@@ -136,6 +136,11 @@ public final class GatewayConfigFeed {
         }
         why = reason;
         again = true;
+        scheduleDrain();
+    }
+
+    /** Starts a drain on a worker unless one is already scheduled or running. */
+    private void scheduleDrain() {
         if (scheduled.compareAndSet(false, true)) {
             vertx.executeBlocking(() -> {
                 drain();
@@ -159,11 +164,8 @@ public final class GatewayConfigFeed {
         } finally {
             scheduled.set(false);
         }
-        if (again && !stopped && scheduled.compareAndSet(false, true)) {
-            vertx.executeBlocking(() -> {
-                drain();
-                return null;
-            }, false);
+        if (again && !stopped) {
+            scheduleDrain(); // a request that came after the loop's last check
         }
     }
 
