@@ -143,9 +143,35 @@ public class McpHttpClient {
                 options.putHeader(McpHeaders.NAME, name);
             }
         }
-        HttpClient client = freshConnection ? fresh : pooled;
         HopTracing.Hop hop = tracing.start(url, message, options);
-        Uni<McpReply> exchange = Uni.createFrom().emitter(emitter -> {
+        Uni<McpReply> exchange;
+        if (freshConnection) {
+            exchange = exchange(fresh, false, options, body, url, sessionId, protocolVersion, requestId, onOther);
+        } else {
+            // A pooled keep-alive connection closed by the other side just as this request went out (a FIN or a
+            // RST before any answer: a proxy-runner replica that died, a server's idle timeout) is not a lost
+            // backend: the request is sent once more, on a new connection. Only that attempt's failure counts.
+            exchange = exchange(pooled, true, options, body, url, sessionId, protocolVersion, requestId, onOther)
+                    .onFailure(ClosedBeforeAnswer.class).recoverWithUni(closed -> {
+                        LOG.debugf("Pooled connection to %s closed before an answer (%s); sending again on a new one",
+                                url, closed.getCause());
+                        return exchange(fresh, false, options, body, url, sessionId, protocolVersion, requestId, onOther);
+                    });
+        }
+        return hop == null ? exchange
+                : exchange.onItemOrFailure().invoke(hop::end).onCancellation().invoke(hop::cancelled);
+    }
+
+    /** The first attempt's pooled connection closed, or was reset, before the response head arrived. */
+    private static final class ClosedBeforeAnswer extends RuntimeException {
+        ClosedBeforeAnswer(Throwable cause) {
+            super(cause.getMessage(), cause, false, false);
+        }
+    }
+
+    private Uni<McpReply> exchange(HttpClient client, boolean mayRetry, RequestOptions options, byte[] body, String url,
+                                   String sessionId, String protocolVersion, JsonNode requestId, ReplyStream onOther) {
+        return Uni.createFrom().emitter(emitter -> {
             AtomicBoolean done = new AtomicBoolean();
             AtomicReference<HttpClientRequest> inFlight = new AtomicReference<>();
             // Cancelled (by a time-box, say): reset the request, which closes its connection and frees the pool slot.
@@ -169,7 +195,8 @@ public class McpHttpClient {
                     })
                     .onFailure(failure -> {
                         if (done.compareAndSet(false, true)) {
-                            emitter.fail(classify(url, failure));
+                            emitter.fail(mayRetry && closedBeforeAnswer(failure) ? new ClosedBeforeAnswer(failure)
+                                    : classify(url, failure));
                         }
                     })
                     .onSuccess(response -> handleResponse(url, sessionId, protocolVersion, requestId, response, onOther, reply -> {
@@ -182,8 +209,13 @@ public class McpHttpClient {
                         }
                     })));
         });
-        return hop == null ? exchange
-                : exchange.onItemOrFailure().invoke(hop::end).onCancellation().invoke(hop::cancelled);
+    }
+
+    /** Closed or reset before the response head: not a connect failure, a timeout or a cancellation. */
+    static boolean closedBeforeAnswer(Throwable failure) {
+        return failure instanceof io.vertx.core.http.HttpClosedException
+                || (failure instanceof java.io.IOException && !(failure instanceof ConnectException)
+                && !(failure instanceof UnknownHostException));
     }
 
     /**
