@@ -27,6 +27,13 @@ public final class JsonRpcErrors {
      * call timeout. Manifold's own code; before 0.2 it was -32002, which MCP gives to "resource not found".
      */
     public static final int BACKEND_UNAVAILABLE = -32010;
+    /**
+     * OAuth resource-server mode: no bearer token, or one that does not verify (HTTP 401, with the
+     * {@code WWW-Authenticate} challenge naming the protected-resource metadata).
+     */
+    public static final int UNAUTHORIZED = -32011;
+    /** OAuth resource-server mode: the token lacks a required scope (HTTP 403, {@code insufficient_scope}). */
+    public static final int FORBIDDEN = -32012;
     /** 2026-07-28: the routing headers are missing or do not match the body (HTTP 400). */
     public static final int HEADER_MISMATCH = -32020;
     /** 2026-07-28: the requested protocol version is not supported (HTTP 400, data: requested, supported). */

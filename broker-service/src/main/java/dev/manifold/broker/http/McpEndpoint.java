@@ -1,6 +1,7 @@
 package dev.manifold.broker.http;
 
 import dev.manifold.runtime.JsonRpcMessage;
+import dev.manifold.runtime.auth.Caller;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -19,7 +20,6 @@ import dev.manifold.broker.upstream.JsonRpc;
 import dev.manifold.contracts.JsonRpcErrors;
 import dev.manifold.contracts.McpHeaders;
 import dev.manifold.contracts.McpVersions;
-import dev.manifold.contracts.SessionRecord;
 import dev.manifold.contracts.Telemetry;
 import io.opentelemetry.api.trace.Span;
 import io.vertx.core.buffer.Buffer;
@@ -58,11 +58,13 @@ public class McpEndpoint {
     private final StatelessRequests stateless;
     private final ServerMessages messages;
     private final Capabilities capabilities;
+    private final Authentication authentication;
 
     public McpEndpoint(ObjectMapper mapper, BrokerConfig config, ClientSessions sessions, ClientStreams streams,
                        Replies replies,
                        Dispatcher dispatcher, StatelessRequests stateless, ServerMessages messages,
-                       Capabilities capabilities) {
+                       Capabilities capabilities, Authentication authentication) {
+        this.authentication = authentication;
         this.mapper = mapper;
         this.config = config;
         this.sessions = sessions;
@@ -89,6 +91,10 @@ public class McpEndpoint {
             ex.reply(403, JsonRpc.error(null, JsonRpcErrors.INVALID_REQUEST, "Origin not allowed"), "rejected");
             return;
         }
+        authentication.authenticate(ex, caller -> post(ctx, ex, caller));
+    }
+
+    private void post(RoutingContext ctx, Exchange ex, Caller caller) {
         Buffer body = ctx.body() == null ? null : ctx.body().buffer();
         if (body == null || body.length() == 0) {
             ex.reply(400, JsonRpc.error(null, JsonRpcErrors.PARSE_ERROR, "Parse error: empty body"), "rejected");
@@ -114,7 +120,7 @@ public class McpEndpoint {
         if (rpc instanceof JsonRpcMessage.Response || rpc instanceof JsonRpcMessage.ErrorResponse) {
             if (id != null) {
                 ex.method = "response";
-                withSession(ex, null, session -> messages.clientAnswer(ex, session, rpc.raw()));
+                withSession(ex, caller, null, session -> messages.clientAnswer(ex, session, rpc.raw()));
                 return;
             }
         }
@@ -141,10 +147,10 @@ public class McpEndpoint {
             return;
         }
         if ("initialize".equals(method) && id != null) {
-            initialize(ex, id, params);
+            initialize(ex, caller, id, params);
             return;
         }
-        withSession(ex, id, session -> {
+        withSession(ex, caller, id, session -> {
             if (id == null) {
                 messages.clientNotification(ex, session, method, (ObjectNode) message);
                 return;
@@ -179,14 +185,14 @@ public class McpEndpoint {
         return accept != null && accept.contains("text/event-stream");
     }
 
-    private void initialize(Exchange ex, JsonNode id, JsonNode params) {
+    private void initialize(Exchange ex, Caller caller, JsonNode id, JsonNode params) {
         if (params == null || !params.path("protocolVersion").isTextual()) {
             ex.reply(200, JsonRpc.error(id, JsonRpcErrors.INVALID_PARAMS, "Invalid params: initialize needs params.protocolVersion"), "error");
             return;
         }
         String version = McpVersions.negotiate(params.get("protocolVersion").asText());
         JsonNode capabilities = params.get("capabilities") instanceof ObjectNode caps ? caps : null;
-        sessions.create(version, params.get("clientInfo"), capabilities, SessionRecord.ANONYMOUS).subscribe().with(
+        sessions.create(version, params.get("clientInfo"), capabilities, caller.key()).subscribe().with(
                 session -> {
                     Mdc.request(Telemetry.MDC_SESSION_ID, session.id());
                     initialized(ex, id, session, version);
@@ -219,7 +225,7 @@ public class McpEndpoint {
             ex.reply(406, JsonRpc.error(null, JsonRpcErrors.INVALID_REQUEST, "Not Acceptable: GET /mcp needs Accept: text/event-stream"), "rejected");
             return;
         }
-        withSession(ex, null, session -> {
+        authentication.authenticate(ex, caller -> withSession(ex, caller, null, session -> {
             HttpServerResponse response = ctx.response();
             response.setStatusCode(200)
                     .setChunked(true)
@@ -228,7 +234,7 @@ public class McpEndpoint {
             response.write(": manifold stream open\n\n");
             streams.attachStream(session, response, ctx.request().getHeader("Last-Event-ID"));
             ex.count("ok");
-        });
+        }));
     }
 
     private void delete(RoutingContext ctx) {
@@ -238,10 +244,11 @@ public class McpEndpoint {
             ex.reply(403, JsonRpc.error(null, JsonRpcErrors.INVALID_REQUEST, "Origin not allowed"), "rejected");
             return;
         }
-        withSession(ex, null, session -> sessions.delete(session).subscribe().with(deleted -> {
-            ctx.response().setStatusCode(200).end();
-            ex.count("ok");
-        }, failure -> ex.unavailable(null, failure)));
+        authentication.authenticate(ex, caller -> withSession(ex, caller, null, session -> sessions.delete(session)
+                .subscribe().with(deleted -> {
+                    ctx.response().setStatusCode(200).end();
+                    ex.count("ok");
+                }, failure -> ex.unavailable(null, failure))));
     }
 
     /**
@@ -265,9 +272,10 @@ public class McpEndpoint {
 
     /**
      * Runs {@code then} with the session the request names, after answering 400 (no header, bad protocol
-     * version), 404 (unknown or deleted session) or 503 (session store unreachable) otherwise.
+     * version), 404 (unknown or deleted session, or another caller's: the same answer, so a session's existence
+     * never leaks) or 503 (session store unreachable) otherwise.
      */
-    private void withSession(Exchange ex, JsonNode id, Consumer<ClientSession> then) {
+    private void withSession(Exchange ex, Caller caller, JsonNode id, Consumer<ClientSession> then) {
         String sid = ex.ctx.request().getHeader(McpHeaders.SESSION_ID);
         if (sid == null || sid.isBlank()) {
             ex.reply(400, JsonRpc.error(id, JsonRpcErrors.INVALID_REQUEST, "Bad Request: Mcp-Session-Id header is required (initialize first)"), "rejected");
@@ -280,7 +288,7 @@ public class McpEndpoint {
             return;
         }
         sessions.find(sid).subscribe().with(session -> {
-            if (session == null) {
+            if (session == null || !caller.owns(session.principal())) {
                 ex.reply(404, JsonRpc.error(id, JsonRpcErrors.SESSION_NOT_FOUND, "Session not found: initialize a new session"), "unknown_session");
             } else {
                 then.accept(session);

@@ -181,4 +181,7 @@ public interface BrokerConfig {
     /** The SSE retry hint (milliseconds) in the priming event sent to 2025-11-25 clients. */
     @WithDefault("1s")
     Duration sseRetry();
+
+    /** OAuth resource-server mode ({@code auth.mode=oauth}) and its issuer; anonymous by default (README). */
+    dev.manifold.runtime.auth.AuthConfig auth();
 }

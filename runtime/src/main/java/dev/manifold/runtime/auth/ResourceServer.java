@@ -49,10 +49,11 @@ public final class ResourceServer {
      * @param forcedJwksRefresh    least time between two key-set fetches caused by unknown {@code kid}s
      * @param jwksRefresh          how often the key set is fetched anyway
      * @param maxCachedTokens      bound on verified tokens kept
+     * @param maxPendingVerifications bound on verifications waiting for a worker thread (beyond it: 503)
      */
     public record Settings(URI resource, String issuer, URI jwksUrl, List<String> authorizationServers,
                            Set<String> requiredScopes, Duration clockSkew, Duration forcedJwksRefresh,
-                           Duration jwksRefresh, int maxCachedTokens) {
+                           Duration jwksRefresh, int maxCachedTokens, int maxPendingVerifications) {
         public Settings {
             requireHttpUrl("resource", resource);
             requireHttpUrl("jwks-url", jwksUrl);
@@ -67,6 +68,9 @@ public final class ResourceServer {
             }
             if (maxCachedTokens < 1) {
                 throw new IllegalArgumentException("auth max-cached-tokens must be at least 1");
+            }
+            if (maxPendingVerifications < 1) {
+                throw new IllegalArgumentException("auth max-pending-verifications must be at least 1");
             }
         }
 
@@ -99,6 +103,7 @@ public final class ResourceServer {
     private final String metadataUrl;
     private final String metadataPath;
     private final byte[] metadata;
+    private final java.util.concurrent.atomic.AtomicInteger pending = new java.util.concurrent.atomic.AtomicInteger();
 
     public ResourceServer(Settings settings) {
         this(settings, System::currentTimeMillis);
@@ -170,6 +175,22 @@ public final class ResourceServer {
             return Optional.of(invalid("the token has expired"));
         }
         return Optional.of(scoped(known.caller()));
+    }
+
+    /**
+     * Takes one of the {@code maxPendingVerifications} slots for a {@link #verify} on a worker; false when all are
+     * taken (the caller answers 503). Each admitted verification is followed by {@link #release()}.
+     */
+    public boolean admit() {
+        if (pending.incrementAndGet() > settings.maxPendingVerifications()) {
+            pending.decrementAndGet();
+            return false;
+        }
+        return true;
+    }
+
+    public void release() {
+        pending.decrementAndGet();
     }
 
     /** Verifies the token of the header (may block on fetching the JWKS). */

@@ -38,7 +38,7 @@ class ResourceServerTest {
     private ResourceServer server(Set<String> scopes, Duration forcedRefresh) {
         return new ResourceServer(new ResourceServer.Settings(URI.create(RESOURCE), issuer.issuer(),
                 URI.create(issuer.jwksUrl()), List.of(), scopes, Duration.ofSeconds(30), forcedRefresh,
-                Duration.ofMinutes(60), 100));
+                Duration.ofMinutes(60), 100, 16));
     }
 
     @AfterEach
