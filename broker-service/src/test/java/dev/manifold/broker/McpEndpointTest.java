@@ -151,6 +151,16 @@ class McpEndpointTest {
                 .post("/mcp").then().statusCode(200);
     }
 
+    /** DNS rebinding: a page whose own name resolves to 127.0.0.1 sends its own Host; standalone mode refuses it. */
+    @Test
+    void aForeignHostIsRejectedInStandaloneMode() {
+        given().contentType("application/json").header("Host", "rebound.evil.example:8081")
+                .body("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-06-18\"}}")
+                .post("/mcp").then().statusCode(403).body("error.code", equalTo(-32600));
+        given().header("Host", "rebound.evil.example:8081").accept("text/event-stream").get("/mcp").then().statusCode(403);
+        given().header("Host", "rebound.evil.example:8081").delete("/mcp").then().statusCode(403);
+    }
+
     @Test
     void readinessReportsTheAppliedConfigAndBackendStates() {
         given().get("/q/health/ready").then().statusCode(200)

@@ -95,11 +95,17 @@ class OAuthModeTest {
                 .body("error.code", equalTo(JsonRpcErrors.FORBIDDEN));
     }
 
+    /** Waits until the fixture backends are connected: a session of {@code token} lists alpha's tools. */
+    private static void awaitTools(String token, String sid) {
+        org.awaitility.Awaitility.await("alpha's tools listed").atMost(java.time.Duration.ofSeconds(30))
+                .until(() -> as(token).header("Mcp-Session-Id", sid).body(LIST).post("/mcp").jsonPath()
+                        .getList("result.tools.name").contains("alpha_echo"));
+    }
+
     @Test
     void aSessionServesItsOwnerAndARefreshedTokenOfTheSameSubject() {
         String sid = initialize(OAuthIssuer.token("alice"));
-        as(OAuthIssuer.token("alice")).header("Mcp-Session-Id", sid).body(LIST).post("/mcp").then().statusCode(200)
-                .body("result.tools.name", hasItem("alpha_echo"));
+        awaitTools(OAuthIssuer.token("alice"), sid);
         String refreshed = OAuthIssuer.issuer.token("key-1", "alice", OAuthIssuer.RESOURCE,
                 c -> c.claim("scope", "mcp:tools").claim("jti", "refreshed"));
         as(refreshed).header("Mcp-Session-Id", sid).body(LIST).post("/mcp").then().statusCode(200)
@@ -110,6 +116,7 @@ class OAuthModeTest {
     void anotherSubjectUsingTheSessionIdGetsTheSame404AsForAnUnknownIdOnPostGetAndDelete() {
         String alice = OAuthIssuer.token("alice");
         String sid = initialize(alice);
+        awaitTools(alice, sid);
         String mallory = OAuthIssuer.token("mallory");
         Response foreign = as(mallory).header("Mcp-Session-Id", sid).body(LIST).post("/mcp");
         Response unknown = as(mallory).header("Mcp-Session-Id", "0123456789abcdef0123456789abcdef").body(LIST).post("/mcp");

@@ -105,4 +105,19 @@ public interface ProxyConfig {
     /** Kubernetes mode: DNS suffix of the cluster, used to build pod addresses {@code <host>.<svc>.<ns>.svc.<suffix>}. */
     @WithDefault("cluster.local")
     String clusterDomain();
+
+    /**
+     * Allowed values of the Origin header besides loopback origins (DNS-rebinding protection); {@code *} for any.
+     * Requests without Origin (the broker, MCP clients) are allowed.
+     */
+    Optional<java.util.List<String>> allowedOrigins();
+
+    /**
+     * Allowed values of the Host header, without port; {@code *} for any. Unset: loopback names only in standalone
+     * mode, any host in Kubernetes mode (the broker reaches the proxy-runner through its Service name).
+     */
+    Optional<java.util.List<String>> allowedHosts();
+
+    /** OAuth resource-server mode ({@code auth.mode=oauth}) and its issuer; anonymous by default (README). */
+    dev.manifold.runtime.auth.AuthConfig auth();
 }

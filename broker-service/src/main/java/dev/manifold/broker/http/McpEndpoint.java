@@ -2,6 +2,7 @@ package dev.manifold.broker.http;
 
 import dev.manifold.runtime.JsonRpcMessage;
 import dev.manifold.runtime.auth.Caller;
+import dev.manifold.runtime.http.OriginPolicy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -30,7 +31,6 @@ import io.vertx.ext.web.handler.BodyHandler;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
-import java.net.URI;
 import java.util.List;
 import java.util.Set;
 import java.util.function.Consumer;
@@ -47,7 +47,6 @@ public class McpEndpoint {
     private static final Set<String> METHOD_LABELS = Set.of("initialize", "ping", "tools/list", "tools/call",
             "prompts/list", "prompts/get", "resources/list", "resources/templates/list", "resources/read",
             "resources/subscribe", "resources/unsubscribe", "completion/complete", "logging/setLevel", "server/discover");
-    private static final Set<String> LOOPBACK = Set.of("localhost", "127.0.0.1", "[::1]", "::1");
 
     private final ObjectMapper mapper;
     private final BrokerConfig config;
@@ -59,12 +58,15 @@ public class McpEndpoint {
     private final ServerMessages messages;
     private final Capabilities capabilities;
     private final Authentication authentication;
+    private final OriginPolicy originPolicy;
 
     public McpEndpoint(ObjectMapper mapper, BrokerConfig config, ClientSessions sessions, ClientStreams streams,
                        Replies replies,
                        Dispatcher dispatcher, StatelessRequests stateless, ServerMessages messages,
                        Capabilities capabilities, Authentication authentication) {
         this.authentication = authentication;
+        this.originPolicy = new OriginPolicy(config.allowedOrigins().orElse(List.of()),
+                config.allowedHosts().orElse(List.of()), config.configFile().isPresent());
         this.mapper = mapper;
         this.config = config;
         this.sessions = sessions;
@@ -88,7 +90,7 @@ public class McpEndpoint {
     private void post(RoutingContext ctx) {
         Exchange ex = replies.start(ctx);
         if (!originAllowed(ctx)) {
-            ex.reply(403, JsonRpc.error(null, JsonRpcErrors.INVALID_REQUEST, "Origin not allowed"), "rejected");
+            ex.reply(403, JsonRpc.error(null, JsonRpcErrors.INVALID_REQUEST, "Origin or Host not allowed"), "rejected");
             return;
         }
         authentication.authenticate(ex, caller -> post(ctx, ex, caller));
@@ -217,7 +219,7 @@ public class McpEndpoint {
         Exchange ex = replies.start(ctx);
         ex.method = "stream";
         if (!originAllowed(ctx)) {
-            ex.reply(403, JsonRpc.error(null, JsonRpcErrors.INVALID_REQUEST, "Origin not allowed"), "rejected");
+            ex.reply(403, JsonRpc.error(null, JsonRpcErrors.INVALID_REQUEST, "Origin or Host not allowed"), "rejected");
             return;
         }
         String accept = ctx.request().getHeader("Accept");
@@ -241,7 +243,7 @@ public class McpEndpoint {
         Exchange ex = replies.start(ctx);
         ex.method = "delete";
         if (!originAllowed(ctx)) {
-            ex.reply(403, JsonRpc.error(null, JsonRpcErrors.INVALID_REQUEST, "Origin not allowed"), "rejected");
+            ex.reply(403, JsonRpc.error(null, JsonRpcErrors.INVALID_REQUEST, "Origin or Host not allowed"), "rejected");
             return;
         }
         authentication.authenticate(ex, caller -> withSession(ex, caller, null, session -> sessions.delete(session)
@@ -296,21 +298,13 @@ public class McpEndpoint {
         }, failure -> ex.unavailable(id, failure));
     }
 
-    /** DNS-rebinding protection: loopback and configured origins only. */
+    /**
+     * DNS-rebinding protection (runtime's {@link OriginPolicy}): a listed or loopback Origin, and a listed Host (or a
+     * loopback one in standalone mode); otherwise 403 before any other work.
+     */
     private boolean originAllowed(RoutingContext ctx) {
-        String origin = ctx.request().getHeader("Origin");
-        if (origin == null) {
-            return true;
-        }
-        List<String> allowed = config.allowedOrigins().orElse(List.of());
-        if (allowed.contains("*") || allowed.contains(origin)) {
-            return true;
-        }
-        try {
-            String host = URI.create(origin).getHost();
-            return host != null && LOOPBACK.contains(host);
-        } catch (IllegalArgumentException e) {
-            return false;
-        }
+        return originPolicy.originAllowed(ctx.request().getHeader("Origin"))
+                && originPolicy.hostNameAllowed(ctx.request().authority() == null ? null : ctx.request().authority().host());
     }
+
 }

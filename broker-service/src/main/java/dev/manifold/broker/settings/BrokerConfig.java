@@ -138,6 +138,12 @@ public interface BrokerConfig {
     Optional<List<String>> allowedOrigins();
 
     /**
+     * Allowed values of the Host header, without port (DNS-rebinding protection); {@code *} for any. Unset: loopback
+     * names only in standalone mode (the laptop case), any host in Kubernetes mode.
+     */
+    Optional<List<String>> allowedHosts();
+
+    /**
      * How long a server-to-client request (sampling, elicitation, roots) relayed to a client may wait for the
      * client's answer; then the backend gets a timeout error and the client a notifications/cancelled.
      */

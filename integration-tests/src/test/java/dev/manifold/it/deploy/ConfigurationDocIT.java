@@ -108,13 +108,13 @@ class ConfigurationDocIT {
             Class<?> mapping = loader.loadClass(service.mappingClass());
             Class<? extends Annotation> configMapping = annotation(loader, "io.smallrye.config.ConfigMapping");
             String prefix = (String) configMapping.getMethod("prefix").invoke(mapping.getAnnotation(configMapping));
-            keys(mapping, prefix, loader, source, rows);
+            keys(root, mapping, prefix, loader, source, rows);
         }
         return rows;
     }
 
-    private static void keys(Class<?> type, String prefix, ClassLoader loader, String source, List<String[]> rows)
-            throws Exception {
+    private static void keys(Path root, Class<?> type, String prefix, ClassLoader loader, String source,
+                             List<String[]> rows) throws Exception {
         Class<? extends Annotation> withDefault = annotation(loader, "io.smallrye.config.WithDefault");
         Class<? extends Annotation> withName = annotation(loader, "io.smallrye.config.WithName");
         Method[] methods = type.getMethods();
@@ -128,7 +128,9 @@ class ConfigurationDocIT {
                     : kebab(m.getName()));
             Class<?> returned = m.getReturnType();
             if (returned.isInterface() && returned.getName().startsWith("dev.manifold")) {
-                keys(returned, key, loader, source, rows);
+                // a group declared in its own file (runtime's AuthConfig, shared by two services) documents its keys there
+                String groupSource = returned.getEnclosingClass() != null ? source : Files.readString(sourceOf(root, returned));
+                keys(root, returned, key, loader, groupSource, rows);
                 continue;
             }
             Annotation def = m.getAnnotation(withDefault);
@@ -136,6 +138,15 @@ class ConfigurationDocIT {
             String description = javadoc(source, m.getName());
             assertFalse(description.isBlank(), key + " has no Javadoc in its @ConfigMapping");
             rows.add(new String[] {key, value, description});
+        }
+    }
+
+    /** The source file of a top-level project type, in whichever module declares it. */
+    private static Path sourceOf(Path root, Class<?> type) throws java.io.IOException {
+        String relative = "src/main/java/" + type.getName().replace('.', '/') + ".java";
+        try (var modules = Files.list(root)) {
+            return modules.map(m -> m.resolve(relative)).filter(Files::isRegularFile).findFirst()
+                    .orElseThrow(() -> new AssertionError("no source for config group " + type.getName()));
         }
     }
 

@@ -52,6 +52,7 @@ class DeployManifestsIT {
 
     static final List<String> KUSTOMIZATIONS = List.of("deploy", "deploy/base", "deploy/crds",
             "deploy/overlays/production", "deploy/overlays/external-redis", "deploy/overlays/namespaced",
+            "deploy/overlays/oauth",
             "deploy/monitoring");
     static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
     static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());

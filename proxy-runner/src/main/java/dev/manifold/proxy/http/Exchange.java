@@ -28,6 +28,8 @@ final class Exchange implements Handler<Buffer> {
     final long start;
     String server;
     Object rpcId;
+    /** Who sent the request (anonymous unless OAuth mode): a session is served only to the caller that opened it. */
+    dev.manifold.runtime.auth.Caller caller = dev.manifold.runtime.auth.Caller.ANONYMOUS;
     /** The request body, kept so an error answer can echo the JSON-RPC id (parsed only on that path). */
     Buffer body;
     boolean recorded;
@@ -62,7 +64,7 @@ final class Exchange implements Handler<Buffer> {
                 length = h.getValue();
             } else if (name.length() == McpHeaders.SESSION_ID.length() && name.equalsIgnoreCase(McpHeaders.SESSION_ID)) {
                 podSession = true;
-            } else if (!SessionRouter.isHopByHop(name)) {
+            } else if (!SessionRouter.isHopByHop(name) && !HeaderPolicy.keptFromClient(name)) {
                 outHeaders.add(name, h.getValue());
             }
         }
@@ -135,7 +137,7 @@ final class Exchange implements Handler<Buffer> {
         }
         out.setStatusCode(resp.statusCode());
         for (Map.Entry<String, String> h : resp.headers()) {
-            if (!SessionRouter.isHopByHop(h.getKey())) {
+            if (!SessionRouter.isHopByHop(h.getKey()) && !HeaderPolicy.keptFromClient(h.getKey())) {
                 out.headers().add(h.getKey(), h.getValue());
             }
         }

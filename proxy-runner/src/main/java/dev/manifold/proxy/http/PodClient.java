@@ -285,10 +285,13 @@ final class PodClient {
                 // (two would reach the pod, and it would read the first). Untraced: passed on as it came.
                 boolean traced = Span.current().getSpanContext().isValid();
                 for (Map.Entry<String, String> h : forwardFrom.headers()) {
-                    if (!SessionRouter.isHopByHop(h.getKey()) && !(traced && isTraceContext(h.getKey()))) {
-                        out.add(h.getKey(), h.getValue());
+                    String name = h.getKey();
+                    if (!SessionRouter.isHopByHop(name) && !HeaderPolicy.keptFromPod(name)
+                            && !(traced && isTraceContext(name))) {
+                        out.add(name, h.getValue());
                     }
                 }
+                HeaderPolicy.forwardedFor(forwardFrom, out);
             } else {
                 out.addAll(headers);
             }

@@ -16,6 +16,8 @@ enum ProxyOutcome {
     POD_BUSY("pod_busy"),
     /** The pod could not be reached or failed mid-way: 502. */
     BACKEND_UNREACHABLE("backend_unreachable"),
+    /** OAuth mode: no valid token (401), a missing scope (403), or too many verifications waiting (503). */
+    UNAUTHORIZED("unauthorized"),
     /** Malformed input: 4xx. */
     BAD_REQUEST("bad_request"),
     /** No route at this path: 404. */

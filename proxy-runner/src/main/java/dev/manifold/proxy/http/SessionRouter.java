@@ -2,6 +2,7 @@ package dev.manifold.proxy.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.manifold.runtime.JsonRpcMessage;
+import dev.manifold.runtime.http.OriginPolicy;
 import dev.manifold.contracts.JsonRpcErrors;
 import dev.manifold.contracts.McpHeaders;
 import dev.manifold.contracts.McpVersions;
@@ -48,6 +49,8 @@ import java.nio.charset.StandardCharsets;
 public class SessionRouter {
 
     private static final Logger LOG = Logger.getLogger(SessionRouter.class);
+    private final Authentication authentication;
+    private final OriginPolicy originPolicy;
 
     /** The MCP header names, pre-hashed: the lookups on every request hash nothing. */
     static final CharSequence SESSION_HEADER_NAME = HttpHeaders.createOptimized(McpHeaders.SESSION_ID);
@@ -72,7 +75,10 @@ public class SessionRouter {
     private SessionReplay sessionReplay;
 
     public SessionRouter(ProxyConfig config, RouteTable routes, Sessions sessions, PodPicker picker, SessionIds ids,
-                         ProxyMetrics metrics, Vertx vertx) {
+                         ProxyMetrics metrics, Vertx vertx, Authentication authentication) {
+        this.authentication = authentication;
+        this.originPolicy = new OriginPolicy(config.allowedOrigins().orElse(java.util.List.of()),
+                config.allowedHosts().orElse(java.util.List.of()), config.routesFile().isPresent());
         this.config = config;
         this.routes = routes;
         this.sessions = sessions;
@@ -122,6 +128,12 @@ public class SessionRouter {
 
     private void handle(HttpServerRequest req, String serverId) {
         Exchange ex = new Exchange(metrics, req, System.nanoTime());
+        if (!originPolicy.originAllowed(req.getHeader(HttpHeaders.ORIGIN))
+                || !originPolicy.hostNameAllowed(req.authority() == null ? null : req.authority().host())) {
+            ex.server = ProxyMetrics.UNROUTED;
+            ex.error(403, null, JsonRpcErrors.INVALID_REQUEST, "Origin or Host not allowed", ProxyOutcome.BAD_REQUEST);
+            return;
+        }
         Route route = routes.routeOrNull(serverId);
         if (route == null) {
             ex.server = ProxyMetrics.UNROUTED;
@@ -139,6 +151,13 @@ public class SessionRouter {
                     ProxyOutcome.BAD_REQUEST);
             return;
         }
+        authentication.authenticate(ex, caller -> {
+            ex.caller = caller;
+            authenticated(ex, route, req, method);
+        });
+    }
+
+    private void authenticated(Exchange ex, Route route, HttpServerRequest req, HttpMethod method) {
         String sid = req.getHeader(SESSION_HEADER_NAME);
         if (sid != null && !SessionIds.wellFormed(sid)) {
             ex.error(400, null, JsonRpcErrors.INVALID_REQUEST,
@@ -243,7 +262,7 @@ public class SessionRouter {
         String protocol = protocolVersion.isTextual() ? protocolVersion.asText() : null;
         SessionRecord record = new SessionRecord(ids.mint(), route.serverId(), answer.pod.name(),
                 answer.pod.url().toString(), backendSid, body.toString(StandardCharsets.UTF_8), protocol,
-                SessionRecord.ANONYMOUS, System.currentTimeMillis());
+                ex.caller.key(), System.currentTimeMillis());
         labelRequest(Telemetry.MDC_SESSION_ID, record.sid());
         onContext(sessions.create(record)).onComplete(ar -> {
             if (ar.succeeded() && ar.result()) {
@@ -283,8 +302,13 @@ public class SessionRouter {
         });
     }
 
+    /** Another caller's session reads exactly as an unknown one, so its existence never leaks. */
+    private static boolean servesCaller(SessionRecord record, Route route, Exchange ex) {
+        return record != null && record.serverId().equals(route.serverId()) && ex.caller.owns(record.principal());
+    }
+
     private void followUp(Exchange ex, Route route, SessionRecord record, Buffer body) {
-        if (record == null || !record.serverId().equals(route.serverId())) {
+        if (!servesCaller(record, route, ex)) {
             ex.sessionNotFound();
             return;
         }
@@ -321,7 +345,7 @@ public class SessionRouter {
                 return;
             }
             SessionRecord record = ar.result();
-            if (record == null || !record.serverId().equals(route.serverId())) {
+            if (!servesCaller(record, route, ex)) {
                 ex.sessionNotFound();
                 return;
             }

@@ -38,6 +38,8 @@ public class FakePods implements QuarkusTestResourceLifecycleManager {
     }
 
     public static final Queue<Seen> SEEN = new ConcurrentLinkedQueue<>();
+    /** The headers of every request the two demo/fake pods received, in order. */
+    public static final Queue<io.vertx.core.MultiMap> HEADERS = new ConcurrentLinkedQueue<>();
     /** Open SSE answers of "hold" requests, ended by {@link #releaseHeld()}. */
     private static final Queue<io.vertx.core.http.HttpServerResponse> HELD = new ConcurrentLinkedQueue<>();
     /** The proxy-runner's response timeout in these tests. */
@@ -53,6 +55,7 @@ public class FakePods implements QuarkusTestResourceLifecycleManager {
                     .requestHandler(req -> req.body().onSuccess(body -> {
                         SEEN.add(new Seen(name, req.method().name(), req.getHeader("Mcp-Session-Id"),
                                 req.getHeader("MCP-Protocol-Version"), body.toString(), req.getHeader("traceparent")));
+                        HEADERS.add(io.vertx.core.MultiMap.caseInsensitiveMultiMap().addAll(req.headers()));
                         if (body.toString().contains("\"method\":\"hang\"")) {
                             return; // never answers: the proxy's response timeout must give up
                         }
@@ -90,7 +93,10 @@ public class FakePods implements QuarkusTestResourceLifecycleManager {
                             });
                             return;
                         }
-                        var resp = req.response().putHeader("Content-Type", "application/json");
+                        // What a typical Express server adds: the proxy-runner must not pass these on.
+                        var resp = req.response().putHeader("Content-Type", "application/json")
+                                .putHeader("X-Powered-By", "Express").putHeader("Server", "fake-pod/1.0")
+                                .putHeader("Access-Control-Allow-Origin", "*");
                         if (body.toString().contains("\"initialize\"")) {
                             resp.putHeader("Mcp-Session-Id", name + "-" + UUID.randomUUID());
                         }

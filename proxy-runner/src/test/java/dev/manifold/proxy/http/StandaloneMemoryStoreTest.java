@@ -111,6 +111,44 @@ class StandaloneMemoryStoreTest {
                 && line.contains("server=\"demo/" + server + "\"")), metrics);
     }
 
+    /**
+     * What crosses the proxy-runner: the caller's credentials never reach the pod, X-Forwarded-For gets the
+     * caller's address appended, and the pod's banner and CORS answers never reach the caller.
+     */
+    @Test
+    void credentialsStayBehindForwardedForIsAppendedAndThePodsBannerAndCorsDoNotComeBack() {
+        FakePods.HEADERS.clear();
+        Response init = given().contentType("application/json").accept("application/json, text/event-stream")
+                .header("Authorization", "Bearer client-token-for-the-gateway")
+                .header("Cookie", "session=secret").header("X-Api-Key", "k-123")
+                .header("X-Forwarded-For", "203.0.113.7").header("X-Custom", "kept")
+                .body(INIT).post("/demo/fake/mcp");
+        init.then().statusCode(200);
+        io.vertx.core.MultiMap atPod = FakePods.HEADERS.poll();
+        assertNull(atPod.get("Authorization"), atPod.toString());
+        assertNull(atPod.get("Cookie"), atPod.toString());
+        assertNull(atPod.get("X-Api-Key"), atPod.toString());
+        assertEquals("203.0.113.7, 127.0.0.1", atPod.get("X-Forwarded-For"));
+        assertEquals("kept", atPod.get("X-Custom"));
+        assertNull(init.header("X-Powered-By"));
+        assertNull(init.header("Server"));
+        assertNull(init.header("Access-Control-Allow-Origin"));
+        assertEquals("application/json", init.header("Content-Type"));
+    }
+
+    /** DNS rebinding: standalone, only loopback Hosts and Origins; a refused request never reaches a pod. */
+    @Test
+    void aForeignOriginOrHostIs403BeforeAnythingReachesAPod() {
+        FakePods.SEEN.clear();
+        given().contentType("application/json").header("Origin", "https://evil.example").body(INIT)
+                .post("/demo/fake/mcp").then().statusCode(403).body("error.code", equalTo(-32600));
+        given().contentType("application/json").header("Host", "rebound.evil.example").body(INIT)
+                .post("/demo/fake/mcp").then().statusCode(403).body("error.code", equalTo(-32600));
+        assertEquals(0, FakePods.SEEN.size(), FakePods.SEEN.toString());
+        given().contentType("application/json").accept("application/json, text/event-stream")
+                .header("Origin", "http://localhost:6274").body(INIT).post("/demo/fake/mcp").then().statusCode(200);
+    }
+
     @Test
     void statelessRequestsGoToAnyPodWithoutASession() {
         for (int i = 0; i < 40; i++) {
