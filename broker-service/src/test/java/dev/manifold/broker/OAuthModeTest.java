@@ -29,6 +29,28 @@ class OAuthModeTest {
     @jakarta.inject.Inject
     dev.manifold.broker.http.Authentication authentication;
 
+    /** The 10,000 hostile requests of HostileInputTest, in OAuth mode: with a valid token, and foreign sessions. */
+    @Test
+    void tenThousandHostileRequestsInOAuthModeGetNo5xx() throws Exception {
+        String alice = OAuthIssuer.token("alice");
+        String aliceSession = initialize(alice);
+        awaitTools(alice, aliceSession);
+        String mallorySession = initialize(OAuthIssuer.token("mallory"));
+        dev.manifold.runtime.testing.HostileInput.Target target = new dev.manifold.runtime.testing.HostileInput.Target(
+                "localhost", io.restassured.RestAssured.port, "/mcp", java.util.Map.of("Authorization", "Bearer " + alice),
+                () -> aliceSession, () -> mallorySession);
+        String call = "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/call\",\"params\":{\"name\":\"alpha_echo\","
+                + "\"arguments\":{\"message\":\"still here\"}}}";
+        java.util.List<String> violations = HostileInputTest.run(target, HostileInputTest.REQUESTS, 2L, () -> {
+            Response r = as(alice).header("Mcp-Session-Id", aliceSession).body(call).post("/mcp");
+            return r.statusCode() == 200 && r.asString().contains("still here") ? null : r.statusCode() + " " + r.asString();
+        });
+        assertEquals(java.util.List.of(), violations);
+        // mallory's session survived every request that named it with alice's token
+        as(OAuthIssuer.token("mallory")).header("Mcp-Session-Id", mallorySession).body(LIST).post("/mcp")
+                .then().statusCode(200);
+    }
+
     @Test
     void theVerifiedTokenCacheClassesAreRegisteredForTheNativeImage() throws ClassNotFoundException {
         dev.manifold.contracts.nativeguard.NativeImageGuards.assertCacheRegistered(

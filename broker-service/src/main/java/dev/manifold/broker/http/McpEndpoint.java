@@ -44,6 +44,7 @@ import java.util.function.Consumer;
  */
 @ApplicationScoped
 public class McpEndpoint {
+    private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(McpEndpoint.class);
     private static final Set<String> METHOD_LABELS = Set.of("initialize", "ping", "tools/list", "tools/call",
             "prompts/list", "prompts/get", "resources/list", "resources/templates/list", "resources/read",
             "resources/subscribe", "resources/unsubscribe", "completion/complete", "logging/setLevel", "server/discover");
@@ -79,10 +80,71 @@ public class McpEndpoint {
     }
 
     void routes(@Observes Router router) {
+        // Media types first: a form body is refused before the body handler would decode it.
+        router.post("/mcp").handler(this::mediaTypes);
         router.post("/mcp").handler(BodyHandler.create(false).setBodyLimit(config.maxRequestBody().asLongValue()));
         router.post("/mcp").handler(this::post);
         router.get("/mcp").handler(this::get);
         router.delete("/mcp").handler(this::delete);
+        // Every other answer on an MCP path is a JSON-RPC error too: other methods, paths below /mcp, failures
+        // (the body handler's 413).
+        router.route("/mcp").handler(this::methodNotAllowed);
+        router.route("/mcp/*").handler(ctx -> replies.start(ctx).reply(404, JsonRpc.error(null,
+                JsonRpcErrors.INVALID_REQUEST, "Not Found: the MCP endpoint is /mcp"), "rejected"));
+        router.route("/mcp").failureHandler(this::failed);
+        router.route("/mcp/*").failureHandler(this::failed);
+    }
+
+    /**
+     * POST needs {@code Content-Type: application/json} (415 otherwise) and an {@code Accept} that admits JSON or
+     * an event stream when it names anything (406 otherwise), as the MCP transport says and the SDK servers behind
+     * the proxy-runner answer.
+     */
+    private void mediaTypes(RoutingContext ctx) {
+        String type = ctx.request().getHeader("Content-Type");
+        if (type == null || !type.toLowerCase(java.util.Locale.ROOT).strip().startsWith("application/json")) {
+            ctx.request().resume();
+            replies.start(ctx).reply(415, JsonRpc.error(null, JsonRpcErrors.INVALID_REQUEST,
+                    "Unsupported Media Type: POST /mcp takes Content-Type: application/json"), "rejected");
+            return;
+        }
+        String accept = ctx.request().getHeader("Accept");
+        if (accept != null && !accept.isBlank()) {
+            String a = accept.toLowerCase(java.util.Locale.ROOT);
+            if (!(a.contains("application/json") || a.contains("text/event-stream") || a.contains("*/*")
+                    || a.contains("application/*") || a.contains("text/*"))) {
+                ctx.request().resume();
+                replies.start(ctx).reply(406, JsonRpc.error(null, JsonRpcErrors.INVALID_REQUEST,
+                        "Not Acceptable: POST /mcp answers application/json or text/event-stream"), "rejected");
+                return;
+            }
+        }
+        ctx.next();
+    }
+
+    private void methodNotAllowed(RoutingContext ctx) {
+        ctx.response().putHeader("Allow", "GET, POST, DELETE");
+        replies.start(ctx).reply(405, JsonRpc.error(null, JsonRpcErrors.INVALID_REQUEST,
+                "Method Not Allowed: /mcp takes POST, GET and DELETE"), "rejected");
+    }
+
+    /**
+     * A failed request on an MCP path (the body handler's 413, a client that went away mid-upload): a JSON-RPC
+     * error with the failure's status, logged at DEBUG (an anonymous caller must not be able to flood the log).
+     */
+    private void failed(RoutingContext ctx) {
+        int status = ctx.statusCode() > 0 ? ctx.statusCode() : 500;
+        LOG.debugf("Request on %s failed with %d: %s", ctx.request().path(), status, ctx.failure());
+        if (ctx.response().ended() || ctx.response().closed()) {
+            return;
+        }
+        String message = switch (status) {
+            case 413 -> "Payload Too Large: the body exceeds max-request-body (" + config.maxRequestBody().asLongValue() + " bytes)";
+            case 500 -> "Internal error";
+            default -> "Request failed (HTTP " + status + ")";
+        };
+        replies.start(ctx).reply(status, JsonRpc.error(null, status == 500 ? JsonRpcErrors.INTERNAL_ERROR
+                : JsonRpcErrors.INVALID_REQUEST, message), status == 500 ? "error" : "rejected");
     }
 
     // --- POST -----------------------------------------------------------------------------------------------
