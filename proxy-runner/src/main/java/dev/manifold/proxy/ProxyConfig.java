@@ -64,6 +64,20 @@ public interface ProxyConfig {
     @WithDefault("4M")
     io.quarkus.runtime.configuration.MemorySize maxBodySize();
 
+    /**
+     * Largest accepted {@code initialize} body: it is stored with the session (Redis and memory) for replays on
+     * another pod, so a larger one gets 413 and no session.
+     */
+    @WithDefault("64K")
+    io.quarkus.runtime.configuration.MemorySize maxInitializeSize();
+
+    /**
+     * Readiness is DOWN while the heap, measured after the last garbage collection, is fuller than this fraction
+     * of its maximum: a replica that is running out of memory stops getting new traffic.
+     */
+    @WithDefault("0.9")
+    double heapReadyThreshold();
+
     /** TCP connect timeout to a pod; a failed connect counts as pod loss. */
     @WithDefault("2s")
     Duration connectTimeout();

@@ -15,7 +15,7 @@ import org.eclipse.microprofile.health.Readiness;
  * A later invalid routes file keeps the last good routes, stays UP and shows the error. In Kubernetes mode it is
  * also DOWN until every EndpointSlice informer has completed its initial list.
  *
- * <p>It is also the only check of the {@code serving} group ({@code /q/health/group/serving}), which the
+ * <p>It is also a check of the {@code serving} group (with the heap check) ({@code /q/health/group/serving}), which the
  * Kubernetes readiness probe uses: a Redis outage makes {@code /q/health/ready} DOWN (the session store check), but
  * must not take every replica out of the Service, because cached sessions keep flowing without Redis.
  */

@@ -51,6 +51,7 @@ public class SessionRouter {
     private static final Logger LOG = Logger.getLogger(SessionRouter.class);
     private final Authentication authentication;
     private final OriginPolicy originPolicy;
+    private final long maxInitialize;
 
     /** The MCP header names, pre-hashed: the lookups on every request hash nothing. */
     static final CharSequence SESSION_HEADER_NAME = HttpHeaders.createOptimized(McpHeaders.SESSION_ID);
@@ -87,6 +88,7 @@ public class SessionRouter {
         this.metrics = metrics;
         this.vertx = vertx;
         this.maxBody = config.maxBodySize().asLongValue();
+        this.maxInitialize = config.maxInitializeSize().asLongValue();
         this.responseTimeoutMs = config.responseTimeout().toMillis();
     }
 
@@ -110,6 +112,14 @@ public class SessionRouter {
             } else {
                 handle(ctx.request(), serverId);
             }
+        });
+        // A path nothing else serves (not an MCP route, not /q/...) is answered as the MCP routes are: JSON-RPC.
+        router.route().last().handler(ctx -> {
+            Exchange ex = new Exchange(metrics, ctx.request(), System.nanoTime());
+            ex.server = ProxyMetrics.UNROUTED;
+            ctx.request().resume();
+            ex.error(404, null, JsonRpcErrors.INVALID_REQUEST,
+                    "Not Found: MCP servers are routed at /{namespace}/{name}/mcp", ProxyOutcome.UNKNOWN_ROUTE);
         });
         if (vertx.isNativeTransportEnabled()) {
             LOG.infof("Transport: native (epoll), %d event loop(s)", eventLoops);
@@ -210,6 +220,12 @@ public class SessionRouter {
         JsonRpcMessage rpc = JsonRpcMessage.of(message).orElse(null);
         ex.rpcId = rpc == null ? null : JsonRpcMessage.plainId(rpc.id());
         if (!stateless && rpc != null && "initialize".equals(rpc.method())) {
+            if (body.length() > maxInitialize) {
+                ex.error(413, ex.rpcId, JsonRpcErrors.INVALID_REQUEST, "Payload Too Large: an initialize body is kept with"
+                        + " its session and may not exceed " + maxInitialize + " bytes (max-initialize-size)",
+                        ProxyOutcome.BAD_REQUEST);
+                return;
+            }
             initialize(ex, route, body, rpc);
         } else {
             // No session: the stateless protocol, or a backend that does not use sessions.

@@ -38,6 +38,8 @@ public class FakePods implements QuarkusTestResourceLifecycleManager {
     }
 
     public static final Queue<Seen> SEEN = new ConcurrentLinkedQueue<>();
+    /** Off while a test sends thousands of requests whose bodies it does not need to see (the hostile-input run). */
+    public static volatile boolean recording = true;
     /** The headers of every request the two demo/fake pods received, in order. */
     public static final Queue<io.vertx.core.MultiMap> HEADERS = new ConcurrentLinkedQueue<>();
     /** Open SSE answers of "hold" requests, ended by {@link #releaseHeld()}. */
@@ -53,9 +55,11 @@ public class FakePods implements QuarkusTestResourceLifecycleManager {
         for (String name : List.of("fake-0", "fake-1")) {
             HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost("127.0.0.1").setPort(0))
                     .requestHandler(req -> req.body().onSuccess(body -> {
-                        SEEN.add(new Seen(name, req.method().name(), req.getHeader("Mcp-Session-Id"),
-                                req.getHeader("MCP-Protocol-Version"), body.toString(), req.getHeader("traceparent")));
-                        HEADERS.add(io.vertx.core.MultiMap.caseInsensitiveMultiMap().addAll(req.headers()));
+                        if (recording) {
+                            SEEN.add(new Seen(name, req.method().name(), req.getHeader("Mcp-Session-Id"),
+                                    req.getHeader("MCP-Protocol-Version"), body.toString(), req.getHeader("traceparent")));
+                            HEADERS.add(io.vertx.core.MultiMap.caseInsensitiveMultiMap().addAll(req.headers()));
+                        }
                         if (body.toString().contains("\"method\":\"hang\"")) {
                             return; // never answers: the proxy's response timeout must give up
                         }

@@ -82,6 +82,24 @@ class OAuthModeTest {
                 .then().statusCode(200);
     }
 
+    /** HostileInputTest's 10,000 requests in OAuth mode: a valid token, and another subject's session as the foreign one. */
+    @Test
+    void tenThousandHostileRequestsInOAuthModeGetNo5xx() throws Exception {
+        java.util.Map<String, String> alice = java.util.Map.of("Authorization", "Bearer " + OAuthIssuer.token("alice"));
+        java.util.Map<String, String> mallory = java.util.Map.of("Authorization", "Bearer " + OAuthIssuer.token("mallory"));
+        String aliceSession = HostileInputTest.initialize(alice);
+        String mallorySession = HostileInputTest.initialize(mallory);
+        FakePods.recording = false;
+        try {
+            assertEquals(java.util.List.of(), HostileInputTest.run(alice, () -> aliceSession, () -> mallorySession, 4L));
+            assertEquals(null, HostileInputTest.pinging(mallory, mallorySession).get(), "mallory's session survived");
+        } finally {
+            FakePods.recording = true;
+            FakePods.SEEN.clear();
+            FakePods.HEADERS.clear();
+        }
+    }
+
     @Test
     void theVerifiedTokenCacheClassesAreRegisteredForTheNativeImage() {
         NativeImageGuards.assertCacheRegistered(Authentication.class,

@@ -149,6 +149,19 @@ class StandaloneMemoryStoreTest {
                 .header("Origin", "http://localhost:6274").body(INIT).post("/demo/fake/mcp").then().statusCode(200);
     }
 
+    /** The initialize body is stored with the session: beyond max-initialize-size (64K) it gets 413 and no session. */
+    @Test
+    void anInitializeLargerThanTheStoredLimitIs413AndOpensNoSession() {
+        FakePods.SEEN.clear();
+        String padded = INIT.replace("\"name\":\"t\"", "\"name\":\"" + "x".repeat(70 * 1024) + "\"");
+        Response refused = post(null, null, padded);
+        refused.then().statusCode(413).body("error.code", equalTo(-32600)).body("id", equalTo(1));
+        assertNull(refused.header("Mcp-Session-Id"));
+        assertEquals(0, FakePods.SEEN.size(), "no pod saw it");
+        String fits = INIT.replace("\"name\":\"t\"", "\"name\":\"" + "x".repeat(60 * 1024) + "\"");
+        post(null, null, fits).then().statusCode(200);
+    }
+
     @Test
     void statelessRequestsGoToAnyPodWithoutASession() {
         for (int i = 0; i < 40; i++) {
@@ -169,9 +182,10 @@ class StandaloneMemoryStoreTest {
         // An encoded unreserved character is normalized away, as vertx-web does: the route is found.
         given().urlEncodingEnabled(false).contentType("application/json").body("x").post("/d%65mo/fake/mcp")
                 .then().statusCode(400).body("error.code", equalTo(-32700));
-        // Missing parts or extra segments: not an MCP endpoint at all (the router's own 404).
+        // Missing parts or extra segments: not an MCP endpoint at all, answered with a JSON-RPC 404 as well.
         for (String path : List.of("/demo/mcp", "/demo/fake/mcp/x", "/x/demo/fake/mcp", "/demo//mcp")) {
-            given().contentType("application/json").body("{}").post(path).then().statusCode(404);
+            given().contentType("application/json").body("{}").post(path).then().statusCode(404)
+                    .body("error.code", equalTo(-32600));
         }
     }
 
@@ -180,9 +194,11 @@ class StandaloneMemoryStoreTest {
         post(null, null, INIT).then().statusCode(200);
         given().get("/q/health/ready").then().statusCode(200)
                 .body("checks.find { it.name == 'session-store' }.data.store", equalTo("memory"));
-        // The Kubernetes probe's group: the routes check alone (Redis is not a reason to leave the Service).
+        // The Kubernetes probe's group: routes and heap, not the session store (Redis is not a reason to leave the
+        // Service); the heap check says how full the heap was after the last collection.
         given().get("/q/health/group/serving").then().statusCode(200)
-                .body("checks.name", equalTo(List.of("routes")));
+                .body("checks.name", org.hamcrest.Matchers.containsInAnyOrder("routes", "heap"))
+                .body("checks.find { it.name == 'heap' }.data.usedAfterGcPercent", org.hamcrest.Matchers.notNullValue());
         String metrics = given().get("/q/metrics").asString();
         assertTrue(metrics.contains("manifold_proxy_requests_total{outcome=\"forwarded\",server=\"demo/fake\"}"), metrics);
         assertTrue(metrics.contains("manifold_proxy_sessions_active{server=\"demo/fake\"}"), metrics);
