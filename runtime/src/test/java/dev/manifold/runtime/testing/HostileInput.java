@@ -317,7 +317,8 @@ public final class HostileInput {
      * Sends {@code count} hostile requests to {@code target} while a normal client keeps calling
      * ({@code normalCall}: null when served, else what went wrong), and checks what a user would notice: no 5xx, an
      * answer to every request, a JSON-RPC error body on every 4xx the service wrote, heap (after GC) and threads
-     * within a bound, the normal client always served, and {@code readiness} (null when ready) afterwards. Returns
+     * within a bound, at most one ERROR log line per thousand requests, the normal client always served, and
+     * {@code readiness} (null when ready) afterwards. Returns
      * the violations, at most 20; prints the counts.
      */
     public static List<String> check(Target target, int count, long seed, Supplier<String> normalCall,
@@ -326,6 +327,29 @@ public final class HostileInput {
         long heapBefore = heapAfterGc();
         int threadsBefore = threads();
 
+        // The ERROR lines an operator would see on the console meanwhile (what the console filter lets through).
+        AtomicInteger errorLines = new AtomicInteger();
+        List<String> firstErrors = java.util.Collections.synchronizedList(new ArrayList<>());
+        dev.manifold.runtime.logging.PeerResetFilter consoleFilter = new dev.manifold.runtime.logging.PeerResetFilter();
+        java.util.logging.Handler errors = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord record) {
+                if (record.getLevel().intValue() >= java.util.logging.Level.SEVERE.intValue() && consoleFilter.isLoggable(record)) {
+                    if (errorLines.incrementAndGet() <= 3) {
+                        firstErrors.add(record.getLoggerName() + ": " + record.getMessage());
+                    }
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        java.util.logging.Logger.getLogger("").addHandler(errors);
         java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
         AtomicInteger served = new AtomicInteger();
         List<String> normalFailures = java.util.Collections.synchronizedList(new ArrayList<>());
@@ -346,6 +370,7 @@ public final class HostileInput {
         } finally {
             running.set(false);
             client.join(30_000);
+            java.util.logging.Logger.getLogger("").removeHandler(errors);
         }
 
         List<String> bad = new ArrayList<>();
@@ -367,8 +392,8 @@ public final class HostileInput {
         int threadsAfter = threads();
         System.out.printf("hostile input (%d requests, seed %d): %s; %d answered by the HTTP decoder (empty"
                         + " 400/414/431); %d still streaming; normal client served %d calls; heap %d -> %d MiB;"
-                        + " threads %d -> %d%n", count, seed, counts(answers), decoder, open(answers), served.get(),
-                heapBefore >> 20, heapAfter >> 20, threadsBefore, threadsAfter);
+                        + " threads %d -> %d; %d ERROR log lines%n", count, seed, counts(answers), decoder, open(answers),
+                served.get(), heapBefore >> 20, heapAfter >> 20, threadsBefore, threadsAfter, errorLines.get());
         if (heapAfter - heapBefore > 96L * 1024 * 1024) {
             violations.add("heap grew by " + ((heapAfter - heapBefore) >> 20) + " MiB");
         }
@@ -377,6 +402,10 @@ public final class HostileInput {
         }
         if (!normalFailures.isEmpty()) {
             violations.add("the normal client failed " + normalFailures.size() + " times, first: " + normalFailures.get(0));
+        }
+        if (errorLines.get() > count / 1000) {
+            violations.add(errorLines.get() + " ERROR log lines for " + count + " hostile requests (an anonymous caller"
+                    + " could flood the log), first: " + firstErrors);
         }
         if (served.get() < 5) {
             violations.add("the normal client was served only " + served.get() + " calls meanwhile");
