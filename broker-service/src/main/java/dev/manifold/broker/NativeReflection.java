@@ -17,7 +17,7 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
 @RegisterForReflection(targets = {
         GatewayConfig.class, ServerEntry.class, ToolFilter.class, CredentialRef.class, Workload.class,
         PrefixMode.class, SessionRecord.class,
-        StandaloneConfigFile.Document.class, StandaloneConfigFile.Server.class
+        StandaloneConfigFile.Document.class, StandaloneConfigFile.Server.class, StandaloneConfigFile.Credential.class
 })
 final class NativeReflection {
     private NativeReflection() {

@@ -13,7 +13,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * Native-image rules checked on the broker's compiled main classes, without GraalVM (docs/build.md, "Native").
- * The Caffeine registrations themselves are checked in {@code session.ClientSessionsNativeTest}.
+ * The Caffeine registrations themselves are checked in {@code session.ClientSessionsNativeTest} and
+ * {@code credentials.BackendCredentialsTest}.
  */
 class NativeGuardsTest {
 
@@ -42,7 +43,18 @@ class NativeGuardsTest {
             entry("dev.manifold.broker.session.ClientSession$BackendSession", "SessionRecordCodec writes it by hand"),
             entry("dev.manifold.broker.session.ClientSession$InFlight", "in memory"),
             entry("dev.manifold.broker.session.ClientSession$PendingServerRequest", "in memory"),
-            entry("dev.manifold.broker.session.EventStream$Event", "already-encoded SSE bytes"));
+            entry("dev.manifold.broker.session.EventStream$Event", "already-encoded SSE bytes"),
+            entry("dev.manifold.broker.credentials.BackendCredentials$Binding", "in memory"),
+            entry("dev.manifold.broker.credentials.Credential", "a header, in memory; never serialized"),
+            entry("dev.manifold.broker.credentials.CredentialSource", "built from the file's Credential bean"),
+            entry("dev.manifold.broker.credentials.CredentialSource$EnvVar", "built from the file's Credential bean"),
+            entry("dev.manifold.broker.credentials.CredentialSource$File", "built from the file's Credential bean"),
+            entry("dev.manifold.broker.credentials.CredentialSource$SecretKey", "built from the published CredentialRef"),
+            entry("dev.manifold.broker.credentials.Resolution$Missing", "in memory"),
+            entry("dev.manifold.broker.credentials.Resolution$None", "in memory"),
+            entry("dev.manifold.broker.credentials.Resolution$Ready", "in memory"),
+            entry("dev.manifold.broker.credentials.SecretWatch$Read", "in memory"),
+            entry("dev.manifold.broker.gateway.StandaloneConfigFile$Parsed", "the parse result, in memory"));
 
     @Test
     void noMainClassHoldsARandomGeneratorStatically() {
@@ -61,7 +73,7 @@ class NativeGuardsTest {
 
     @Test
     void everyClassThatBuildsACaffeineCacheHasItsRegistrationChecked() {
-        assertEquals(Set.of(ClientSessions.class.getName()),
+        assertEquals(Set.of(ClientSessions.class.getName(), "dev.manifold.broker.credentials.BackendCredentials"),
                 NativeImageGuards.classesReferencing(BrokerConfig.class, "com/github/benmanes/caffeine/cache/Caffeine"),
                 "a new Caffeine builder needs @RegisterForReflection(classNames = ...) for its generated classes "
                         + "and a check like session.ClientSessionsNativeTest");

@@ -1,5 +1,7 @@
 package dev.manifold.controller;
 
+import dev.manifold.contracts.CredentialRef;
+
 import dev.manifold.contracts.GatewayConfig;
 import dev.manifold.controller.api.v1alpha1.MCPServer;
 import dev.manifold.controller.api.v1alpha1.MCPServerStatus;
@@ -19,6 +21,7 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -49,6 +52,8 @@ class BadInputTest {
         client.resource(Fixtures.urlServer(NS, "no-prefix", null, "http://noprefix.example/mcp")).create();
         client.resource(Fixtures.routeServer(NS, "no-target", "missing_", "no-such-route")).create();
         client.resource(Fixtures.urlServer(NS, "bad-url", "badurl_", "ftp://files.example/mcp")).create();
+        client.resource(McpServers.named(NS, "bad-header").prefix("badheader_").url("http://header.example/mcp")
+                .credential("tokens", "token", "Content-Length").build()).create();
 
         assertRejected(client, "both", ConditionReasons.INVALID_SPEC,
                 "exactly one of spec.targetRef, spec.url or spec.workload must be set, found 2");
@@ -58,13 +63,19 @@ class BadInputTest {
                 "spec.toolPrefix is required because the gateway's prefixMode is always");
         assertRejected(client, "no-target", "TargetNotFound", "HTTPRoute badinput/no-such-route does not exist");
         assertRejected(client, "bad-url", ConditionReasons.INVALID_SPEC, "must be an http or https URL");
+        assertRejected(client, "bad-header", ConditionReasons.INVALID_SPEC,
+                "spec.credentialRef.header: 'Content-Length' is set by the broker itself");
 
-        // The operator still works: a good server next to them is published, the bad ones are not.
-        client.resource(Fixtures.urlServer(NS, "good", "good_", "http://good.example/mcp")).create();
+        // The operator still works: a good server next to them is published, with its credential reference and header
+        // (what the broker reads), and the bad ones are not.
+        client.resource(McpServers.named(NS, "good").prefix("good_").url("http://good.example/mcp")
+                .credential("good-token", "token", "X-Api-Key").build()).create();
         GatewayConfig published = await().atMost(Duration.ofSeconds(30))
                 .until(() -> Fixtures.publishedConfig(redis, config.redisPrefix()).orElse(null),
                         c -> c != null && c.server(NS + "/good").isPresent());
-        for (String name : new String[] {"both", "bad-prefix", "no-prefix", "no-target", "bad-url"}) {
+        assertEquals(new CredentialRef(NS, "good-token", "token", "X-Api-Key"),
+                published.server(NS + "/good").orElseThrow().credentialRef());
+        for (String name : new String[] {"both", "bad-prefix", "no-prefix", "no-target", "bad-url", "bad-header"}) {
             assertTrue(published.server(NS + "/" + name).isEmpty(), name + " must not be published");
         }
         assertNull(client.resources(StatefulSet.class).inNamespace(NS).withName("both").get(),

@@ -1,5 +1,6 @@
 package dev.manifold.controller;
 
+import dev.manifold.controller.api.v1alpha1.CredentialRefSpec;
 import dev.manifold.controller.api.v1alpha1.MCPServer;
 import dev.manifold.controller.api.v1alpha1.MCPServerSpec;
 import dev.manifold.controller.api.v1alpha1.TargetRef;
@@ -59,6 +60,16 @@ public final class McpServers {
         WorkloadSpec workload = new WorkloadSpec();
         workload.setImage(image);
         spec.setWorkload(workload);
+        return this;
+    }
+
+    /** {@code spec.credentialRef}: a key of a Secret in the server's namespace, sent in {@code header} (null: Authorization). */
+    public McpServers credential(String secret, String key, String header) {
+        CredentialRefSpec ref = new CredentialRefSpec();
+        ref.setName(secret);
+        ref.setKey(key);
+        ref.setHeader(header);
+        spec.setCredentialRef(ref);
         return this;
     }
 

@@ -1,6 +1,7 @@
 package dev.manifold.broker.gateway;
 
 import dev.manifold.broker.catalog.Aggregator;
+import dev.manifold.broker.credentials.BackendCredentials;
 import dev.manifold.broker.upstream.Backend;
 import dev.manifold.broker.upstream.BackendEndpoints;
 import dev.manifold.broker.upstream.BackendSupervisor;
@@ -31,6 +32,7 @@ public class ConfigApplier {
     private final BackendSupervisor supervisor;
     private final BackendEndpoints endpoints;
     private final Aggregator aggregator;
+    private final BackendCredentials credentials;
     private final Counter applies;
     /** {@code manifold.broker.config.info{version}}: one row, for the version in force. */
     private final MultiGauge versionInfo;
@@ -39,8 +41,11 @@ public class ConfigApplier {
     private volatile long firstAppliedNanos;
 
     public ConfigApplier(BackendSupervisor supervisor, BackendEndpoints endpoints, Aggregator aggregator,
-                         MeterRegistry registry) {
+                         BackendCredentials credentials, MeterRegistry registry) {
         this.supervisor = supervisor;
+        this.credentials = credentials;
+        // A Secret (or standalone credential) that changed may be what a quarantined backend was waiting for.
+        credentials.onChanged(supervisor::retryNow);
         this.endpoints = endpoints;
         this.aggregator = aggregator;
         this.versionInfo = MultiGauge.builder("manifold.broker.config.info")
@@ -82,9 +87,10 @@ public class ConfigApplier {
         List<String> changed = new java.util.ArrayList<>();
         int unchanged = 0;
         aggregator.prefixMode(next.prefixMode());
-        for (ServerEntry published : next.servers()) {
-            // Workload servers are connected through the proxy-runner; the hash below is of what is connected.
-            ServerEntry entry = endpoints.resolve(published);
+        // Workload servers are connected through the proxy-runner; the hash below is of what is connected.
+        List<ServerEntry> connected = next.servers().stream().map(endpoints::resolve).toList();
+        credentials.configure(connected); // before any connect, which reads them
+        for (ServerEntry entry : connected) {
             Backend existing = supervisor.get(entry.id());
             if (existing == null) {
                 added.add(entry.id());

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.manifold.broker.credentials.CredentialSource;
 import dev.manifold.contracts.ConfigValidationException;
 import dev.manifold.contracts.CredentialRef;
 import dev.manifold.contracts.GatewayConfig;
@@ -31,6 +32,7 @@ import java.util.Map;
  *     toolPrefix: weather_
  *     enabled: true
  *     toolFilter: { include: ["get_*"], exclude: ["get_secret"] }
+ *     credential: { env: WEATHER_TOKEN }   # or { file: /run/secrets/weather }; header: X-Api-Key (optional)
  * </pre>
  */
 public final class StandaloneConfigFile {
@@ -45,6 +47,18 @@ public final class StandaloneConfigFile {
 
     /** Parses the file's bytes into a canonical config; throws {@link ConfigValidationException} on bad input. */
     public static GatewayConfig parse(byte[] yaml) {
+        return read(yaml).config();
+    }
+
+    /**
+     * The file as the broker applies it: the canonical config, and each server's {@code credential} source by server
+     * id. Sources name a variable or a file, never a value, and stay out of the config (and so out of its hash).
+     */
+    public record Parsed(GatewayConfig config, Map<String, CredentialSource> credentials) {
+    }
+
+    /** Parses the file's bytes; throws {@link ConfigValidationException} on bad input. */
+    public static Parsed read(byte[] yaml) {
         if (holdsNoDocument(yaml)) {
             throw new ConfigValidationException("servers", "missing: the file holds no document (empty, blank or"
                     + " only comments)" + NO_SERVERS_HINT + " (line 1)");
@@ -56,14 +70,19 @@ public final class StandaloneConfigFile {
             throw new ConfigValidationException("servers", "missing" + NO_SERVERS_HINT);
         }
         List<ServerEntry> entries = new ArrayList<>();
+        Map<String, CredentialSource> credentials = new HashMap<>();
         for (int i = 0; i < doc.servers.size(); i++) {
             if (doc.servers.get(i) == null) {
                 throw new ConfigValidationException("servers[" + i + "]", "an entry must not be empty");
             }
-            entries.add(doc.servers.get(i).entry(i));
+            ServerEntry entry = doc.servers.get(i).entry(i);
+            entries.add(entry);
+            if (doc.servers.get(i).credential != null) {
+                credentials.put(entry.id(), doc.servers.get(i).credential.source());
+            }
         }
         rejectSharedNamesAndPrefixes(yaml, doc.prefixMode == null ? PrefixMode.ALWAYS : doc.prefixMode, entries);
-        return GatewayConfigCodec.build(doc.prefixMode, entries);
+        return new Parsed(GatewayConfigCodec.build(doc.prefixMode, entries), Map.copyOf(credentials));
     }
 
     /**
@@ -183,6 +202,7 @@ public final class StandaloneConfigFile {
         private Boolean enabled;
         private ToolFilter toolFilter;
         private CredentialRef credentialRef;
+        private Credential credential;
         private String protocolHint;
         private ServerEntry entry;
 
@@ -219,6 +239,14 @@ public final class StandaloneConfigFile {
             this.credentialRef = credentialRef;
         }
 
+        @JsonProperty("credential")
+        void setCredential(Credential credential) {
+            if (credential == null) {
+                throw new ConfigValidationException("credential", "must name env or file");
+            }
+            this.credential = credential;
+        }
+
         @JsonProperty("protocolHint")
         void setProtocolHint(String protocolHint) {
             this.protocolHint = protocolHint;
@@ -231,6 +259,13 @@ public final class StandaloneConfigFile {
                     if (name == null) {
                         throw new ConfigValidationException("name", "must be set");
                     }
+                    if (credential != null && credentialRef != null) {
+                        throw new ConfigValidationException("credential", "and credentialRef are both set; a server has "
+                                + "one credential (credentialRef names a Kubernetes Secret; standalone, use credential)");
+                    }
+                    if (credential != null) {
+                        credential.source(); // env or file must be set
+                    }
                     entry = new ServerEntry(name, toolPrefix, url, enabled, toolFilter, credentialRef, protocolHint, null);
                 } catch (ConfigValidationException e) {
                     throw new ConfigValidationException("servers[" + index + "]." + e.field(),
@@ -238,6 +273,46 @@ public final class StandaloneConfigFile {
                 }
             }
             return entry;
+        }
+    }
+
+    /**
+     * A standalone server's credential: {@code env} (a variable of the broker's process) or {@code file} (read at
+     * each connect, so a rotated file takes effect without a reload), and optionally the {@code header} to send it
+     * in (default {@code Authorization: Bearer <value>}).
+     */
+    public static final class Credential {
+        private String env;
+        private String file;
+        private String header;
+
+        @JsonProperty("env")
+        void setEnv(String env) {
+            if (env == null || !env.matches("[A-Za-z_][A-Za-z0-9_]*")) {
+                throw new ConfigValidationException("credential.env", "'" + env + "' is not an environment variable name");
+            }
+            this.env = env;
+        }
+
+        @JsonProperty("file")
+        void setFile(String file) {
+            if (file == null || file.isBlank()) {
+                throw new ConfigValidationException("credential.file", "must be a path");
+            }
+            this.file = file;
+        }
+
+        @JsonProperty("header")
+        void setHeader(String header) {
+            CredentialRef.checkHeader("credential.header", header);
+            this.header = header;
+        }
+
+        CredentialSource source() {
+            if ((env == null) == (file == null)) {
+                throw new ConfigValidationException("credential", "must name exactly one of env and file");
+            }
+            return env != null ? new CredentialSource.EnvVar(env, header) : new CredentialSource.File(file, header);
         }
     }
 }

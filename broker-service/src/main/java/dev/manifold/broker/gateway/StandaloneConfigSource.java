@@ -1,9 +1,11 @@
 package dev.manifold.broker.gateway;
 
+import dev.manifold.broker.credentials.BackendCredentials;
+import dev.manifold.broker.credentials.CredentialSource;
+
 import dev.manifold.broker.settings.BrokerConfig;
 import dev.manifold.contracts.CanonicalJson;
 import dev.manifold.contracts.ConfigValidationException;
-import dev.manifold.contracts.GatewayConfig;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
@@ -20,6 +22,7 @@ import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Map;
 import java.nio.file.StandardWatchEventKinds;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
@@ -40,6 +43,7 @@ public class StandaloneConfigSource {
 
     private final BrokerConfig config;
     private final ConfigApplier applier;
+    private final BackendCredentials credentials;
     private final Vertx vertx;
     private final Counter rejected;
     private volatile Path file;
@@ -51,9 +55,11 @@ public class StandaloneConfigSource {
     private Snapshot candidate;
     private volatile String lastError;
 
-    public StandaloneConfigSource(BrokerConfig config, ConfigApplier applier, Vertx vertx, MeterRegistry registry) {
+    public StandaloneConfigSource(BrokerConfig config, ConfigApplier applier, BackendCredentials credentials, Vertx vertx,
+                                  MeterRegistry registry) {
         this.config = config;
         this.applier = applier;
+        this.credentials = credentials;
         this.vertx = vertx;
         this.rejected = Counter.builder("manifold.broker.config.rejected")
                 .description("Config documents rejected as invalid (the last good config stays in force)")
@@ -136,15 +142,25 @@ public class StandaloneConfigSource {
             recheckAfter(unsettled);
             return;
         }
-        GatewayConfig next;
+        StandaloneConfigFile.Parsed next;
         try {
-            next = StandaloneConfigFile.parse(seen.bytes());
+            next = StandaloneConfigFile.read(seen.bytes());
         } catch (ConfigValidationException e) {
             reject("invalid config file " + file + ": " + e.getMessage(), why);
             return;
         }
         lastError = null;
-        applier.apply(next);
+        credentials.useStandalone(relativeToFile(next.credentials()));
+        applier.apply(next.config());
+    }
+
+    /** A relative {@code credential.file} is read from the config file's directory, wherever the broker runs. */
+    private Map<String, CredentialSource> relativeToFile(Map<String, CredentialSource> sources) {
+        Map<String, CredentialSource> out = new java.util.HashMap<>();
+        Path dir = file.toAbsolutePath().getParent();
+        sources.forEach((id, source) -> out.put(id, source instanceof CredentialSource.File f && dir != null
+                ? new CredentialSource.File(dir.resolve(f.path()).normalize().toString(), f.header()) : source));
+        return out;
     }
 
     private void reject(String message, String why) {

@@ -47,4 +47,23 @@ public class BackendException extends RuntimeException {
     public boolean permanent() {
         return kind == Kind.UNAUTHORIZED || kind == Kind.PROTOCOL;
     }
+
+    /** A failed exchange as the broker reports it: unreachable, timed out, or failed with the cause's message. */
+    static BackendException classify(String url, Throwable failure) {
+        if (failure instanceof BackendException be) {
+            return be;
+        }
+        Throwable root = failure;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        if (root instanceof java.net.ConnectException || failure instanceof java.net.ConnectException
+                || root instanceof java.net.UnknownHostException || root instanceof java.nio.channels.ClosedChannelException) {
+            return new BackendException(BackendException.Kind.UNREACHABLE, url + " is unreachable: " + failure.getMessage(), failure);
+        }
+        if (failure instanceof java.util.concurrent.TimeoutException || root instanceof java.util.concurrent.TimeoutException) {
+            return new BackendException(BackendException.Kind.TIMEOUT, url + " timed out: " + failure.getMessage(), failure);
+        }
+        return new BackendException(BackendException.Kind.UNREACHABLE, url + " failed: " + failure.getMessage(), failure);
+    }
 }

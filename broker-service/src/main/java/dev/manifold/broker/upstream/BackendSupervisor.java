@@ -126,6 +126,21 @@ public class BackendSupervisor {
         return backend;
     }
 
+    /**
+     * Connects these backends now if they are quarantined (a 401 to a missing or wrong credential waits out
+     * {@code quarantine-interval} otherwise): their credential changed. Backends that are ready, or already
+     * reconnecting with backoff, are left alone; their next connect reads the new credential anyway.
+     */
+    public void retryNow(java.util.Set<String> ids) {
+        for (String id : ids) {
+            Backend backend = backends.get(id);
+            if (backend != null && !backend.closed && backend.state == BackendState.QUARANTINED) {
+                Mdc.aboutServer(id, () -> LOG.infof("Backend %s: its credential changed; connecting now", id));
+                connect(backend);
+            }
+        }
+    }
+
     /** Stops a backend: cancels its timer, closes its discovery session; no probe reaches it afterwards. */
     public void stop(String id) {
         Backend backend = backends.remove(id);

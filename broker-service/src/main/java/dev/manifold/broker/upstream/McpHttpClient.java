@@ -6,6 +6,7 @@ import dev.manifold.contracts.McpVersions;
 import dev.manifold.contracts.McpHeaders;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.manifold.broker.credentials.BackendCredentials;
 import dev.manifold.broker.settings.BrokerConfig;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.common.vertx.VertxContext;
@@ -26,8 +27,6 @@ import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import java.io.ByteArrayOutputStream;
-import java.net.ConnectException;
-import java.net.UnknownHostException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
@@ -68,11 +67,14 @@ public class McpHttpClient {
 
     private final HopTracing tracing;
     private final StreamedAnswers streamedAnswers;
+    private final BackendCredentials credentials;
 
-    public McpHttpClient(Vertx vertx, ObjectMapper mapper, BrokerConfig config, HopTracing tracing) {
+    public McpHttpClient(Vertx vertx, ObjectMapper mapper, BrokerConfig config, HopTracing tracing,
+                         BackendCredentials credentials) {
         this.vertx = vertx;
         this.mapper = mapper;
         this.tracing = tracing;
+        this.credentials = credentials;
         int connectMillis = (int) Math.max(1, config.connectTimeout().toMillis());
         this.pooled = vertx.createHttpClient(new HttpClientOptions()
                         .setKeepAlive(true)
@@ -91,7 +93,8 @@ public class McpHttpClient {
                         .setTracingPolicy(TracingPolicy.IGNORE),
                 new PoolOptions().setHttp1MaxSize(4096));
         this.deleteTimeoutMillis = connectMillis;
-        this.streamedAnswers = new StreamedAnswers(vertx, streams, this::parseOrNull);
+        this.streamedAnswers = new StreamedAnswers(vertx, streams, this::parseOrNull,
+                (url, options) -> credentials.authorize(url, options::putHeader));
     }
 
     private final long deleteTimeoutMillis;
@@ -133,6 +136,10 @@ public class McpHttpClient {
         }
         if (protocolVersion != null) {
             options.putHeader(McpHeaders.PROTOCOL_VERSION, protocolVersion);
+        }
+        String unreadable = credentials.authorize(url, options::putHeader);
+        if (unreadable != null) {
+            return notContacted(url, unreadable);
         }
         if (McpVersions.STATELESS.equals(protocolVersion) && rpc != null && rpc.method() != null) {
             // 2026-07-28: the method and the addressed name are mirrored in headers for intermediaries
@@ -196,7 +203,7 @@ public class McpHttpClient {
                     .onFailure(failure -> {
                         if (done.compareAndSet(false, true)) {
                             emitter.fail(mayRetry && closedBeforeAnswer(failure) ? new ClosedBeforeAnswer(failure)
-                                    : classify(url, failure));
+                                    : BackendException.classify(url, failure));
                         }
                     })
                     .onSuccess(response -> handleResponse(url, sessionId, protocolVersion, requestId, response, onOther, reply -> {
@@ -214,8 +221,8 @@ public class McpHttpClient {
     /** Closed or reset before the response head: not a connect failure, a timeout or a cancellation. */
     static boolean closedBeforeAnswer(Throwable failure) {
         return failure instanceof io.vertx.core.http.HttpClosedException
-                || (failure instanceof java.io.IOException && !(failure instanceof ConnectException)
-                && !(failure instanceof UnknownHostException));
+                || (failure instanceof java.io.IOException && !(failure instanceof java.net.ConnectException)
+                && !(failure instanceof java.net.UnknownHostException));
     }
 
     /**
@@ -279,6 +286,10 @@ public class McpHttpClient {
         if (protocolVersion != null) {
             options.putHeader(McpHeaders.PROTOCOL_VERSION, protocolVersion);
         }
+        String unreadable = credentials.authorize(url, options::putHeader);
+        if (unreadable != null) {
+            return notContacted(url, unreadable);
+        }
         return Uni.createFrom().<Runnable>emitter(emitter -> onEventLoop(() -> streams.request(options)
                 .compose(request -> request.send().onSuccess(response -> {
                     String type = response.getHeader("Content-Type");
@@ -312,7 +323,7 @@ public class McpHttpClient {
                     };
                     emitter.complete(close);
                 }))
-                .onFailure(failure -> emitter.fail(classify(url, failure)))));
+                .onFailure(failure -> emitter.fail(BackendException.classify(url, failure)))));
     }
 
     /** Sends DELETE for a backend session; failures are ignored, the backend will expire it. */
@@ -323,12 +334,19 @@ public class McpHttpClient {
         if (protocolVersion != null) {
             options.putHeader(McpHeaders.PROTOCOL_VERSION, protocolVersion);
         }
+        credentials.authorize(url, options::putHeader); // sent without one when it cannot be read: the backend expires the session anyway
         return Uni.createFrom().completionStage(() -> pooled.request(options)
                         .compose(HttpClientRequest::send)
                         .compose(HttpClientResponse::body)
                         .toCompletionStage())
                 .replaceWithVoid()
                 .onFailure().recoverWithNull();
+    }
+
+    /** A configured credential could not be read: the backend is not contacted, and the reason is its error. */
+    private static <T> Uni<T> notContacted(String url, String unreadable) {
+        return Uni.createFrom().failure(new BackendException(BackendException.Kind.UNAUTHORIZED, 0,
+                url + " was not contacted: " + unreadable));
     }
 
     private void handleResponse(String url, String sentSessionId, String protocolVersion, JsonNode requestId,
@@ -338,12 +356,12 @@ public class McpHttpClient {
         String sessionId = response.getHeader(McpHeaders.SESSION_ID);
         String contentType = response.getHeader("Content-Type");
         boolean sse = contentType != null && contentType.toLowerCase().startsWith("text/event-stream");
-        response.exceptionHandler(e -> fail.accept(classify(url, e)));
+        response.exceptionHandler(e -> fail.accept(BackendException.classify(url, e)));
 
         if (status == 401 || status == 403) {
             response.body();
-            fail.accept(new BackendException(BackendException.Kind.UNAUTHORIZED, status,
-                    url + " answered " + status + " and no credentials are configured"));
+            fail.accept(new BackendException(BackendException.Kind.UNAUTHORIZED, status, url + " answered " + status
+                    + credentials.sentFrom(url)));
             return;
         }
         if (status == 404 && sentSessionId != null) {
@@ -422,23 +440,5 @@ public class McpHttpClient {
         } catch (Exception e) {
             return null;
         }
-    }
-
-    static BackendException classify(String url, Throwable failure) {
-        if (failure instanceof BackendException be) {
-            return be;
-        }
-        Throwable root = failure;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        if (root instanceof ConnectException || failure instanceof ConnectException
-                || root instanceof UnknownHostException || root instanceof java.nio.channels.ClosedChannelException) {
-            return new BackendException(BackendException.Kind.UNREACHABLE, url + " is unreachable: " + failure.getMessage(), failure);
-        }
-        if (failure instanceof java.util.concurrent.TimeoutException || root instanceof java.util.concurrent.TimeoutException) {
-            return new BackendException(BackendException.Kind.TIMEOUT, url + " timed out: " + failure.getMessage(), failure);
-        }
-        return new BackendException(BackendException.Kind.UNREACHABLE, url + " failed: " + failure.getMessage(), failure);
     }
 }

@@ -24,10 +24,14 @@ final class StreamedAnswers {
     private final Vertx vertx;
     private final HttpClient streams;
     private final Function<String, JsonNode> parse;
+    /** Adds the URL's credential to a request; returns why it cannot be read, or null. */
+    private final java.util.function.BiFunction<String, RequestOptions, String> authorize;
 
-    StreamedAnswers(Vertx vertx, HttpClient streams, Function<String, JsonNode> parse) {
+    StreamedAnswers(Vertx vertx, HttpClient streams, Function<String, JsonNode> parse,
+                    java.util.function.BiFunction<String, RequestOptions, String> authorize) {
         this.vertx = vertx;
         this.streams = streams;
+        this.authorize = authorize;
         this.parse = parse;
     }
 
@@ -62,7 +66,7 @@ final class StreamedAnswers {
         response.handler(chunk -> parser.feed(chunk.getBytes()));
         response.exceptionHandler(e -> {
             if (!answered.get()) {
-                fail.accept(McpHttpClient.classify(url, e));
+                fail.accept(BackendException.classify(url, e));
             }
         });
         response.endHandler(v -> {
@@ -85,9 +89,10 @@ final class StreamedAnswers {
                 if (protocolVersion != null) {
                     options.putHeader(McpHeaders.PROTOCOL_VERSION, protocolVersion);
                 }
+                authorize.apply(url, options); // unreadable now: the resume is refused and the answer fails as cut off
                 streams.request(options).compose(HttpClientRequest::send).onComplete(ar -> {
                     if (ar.failed()) {
-                        fail.accept(McpHttpClient.classify(url, ar.cause()));
+                        fail.accept(BackendException.classify(url, ar.cause()));
                         return;
                     }
                     HttpClientResponse resumed = ar.result();

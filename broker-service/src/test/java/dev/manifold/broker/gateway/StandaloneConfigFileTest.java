@@ -147,4 +147,53 @@ class StandaloneConfigFileTest {
         assertEquals(1, e.getMessage().lines().count(), e.getMessage());
         assertTrue(e.getMessage().matches(".*expected <block end>.*\\(line 4, column \\d+\\)"), e.getMessage());
     }
+
+    @Test
+    void aCredentialNamesAVariableOrAFileAndStaysOutOfThePublishedConfig() {
+        StandaloneConfigFile.Parsed parsed = StandaloneConfigFile.read("""
+                servers:
+                  - name: weather
+                    url: http://127.0.0.1:3001/mcp
+                    credential: { env: WEATHER_TOKEN }
+                  - name: search
+                    url: http://127.0.0.1:3002/mcp
+                    credential: { file: /run/secrets/search, header: X-Api-Key }
+                  - name: open
+                    url: http://127.0.0.1:3003/mcp
+                """.getBytes(StandardCharsets.UTF_8));
+        assertEquals(java.util.Map.of(
+                "weather", new dev.manifold.broker.credentials.CredentialSource.EnvVar("WEATHER_TOKEN", null),
+                "search", new dev.manifold.broker.credentials.CredentialSource.File("/run/secrets/search", "X-Api-Key")),
+                parsed.credentials());
+        assertEquals(parse("""
+                servers:
+                  - name: weather
+                    url: http://127.0.0.1:3001/mcp
+                  - name: search
+                    url: http://127.0.0.1:3002/mcp
+                  - name: open
+                    url: http://127.0.0.1:3003/mcp
+                """).version(), parsed.config().version(), "where a credential comes from is not part of the config");
+    }
+
+    @Test
+    void aBadCredentialIsRejectedWithItsField() {
+        String[][] cases = {
+                {"credential: { env: A, file: /x }", "must name exactly one of env and file"},
+                {"credential: {}", "must name exactly one of env and file"},
+                {"credential: { env: 'not a name' }", "is not an environment variable name"},
+                {"credential: { env: A, header: Content-Length }", "is set by the broker itself"},
+                {"credential: { env: A, header: 'Bad Header' }", "is not an HTTP header name"},
+                {"credential: { env: A }\n    credentialRef: { name: s, key: k }", "and credentialRef are both set"},
+        };
+        for (String[] c : cases) {
+            ConfigValidationException e = assertThrows(ConfigValidationException.class, () -> parse("""
+                    servers:
+                      - name: weather
+                        url: http://127.0.0.1:3001/mcp
+                        %s
+                    """.formatted(c[0])), c[0]);
+            assertTrue(e.getMessage().contains(c[1]) && e.getMessage().contains("credential"), c[0] + " -> " + e.getMessage());
+        }
+    }
 }

@@ -10,6 +10,7 @@ import dev.manifold.broker.upstream.BackendSupervisor;
 import dev.manifold.broker.upstream.McpClient;
 import dev.manifold.broker.upstream.McpHttpClient;
 import dev.manifold.broker.upstream.McpReply;
+import dev.manifold.broker.credentials.BackendCredentials;
 import dev.manifold.broker.settings.BrokerConfig;
 import dev.manifold.broker.gateway.ConfigApplier;
 import dev.manifold.contracts.GatewayConfig;
@@ -59,10 +60,12 @@ public final class OfflineBroker implements AutoCloseable {
         all.putIfAbsent("config-file", "offline.yaml"); // standalone mode: sessions in memory, no Redis
         config = config(all);
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        http = new InMemoryBackends(vertx, mapper, config);
+        BackendCredentials credentials = new BackendCredentials(() -> null, true);
+        http = new InMemoryBackends(vertx, mapper, config, credentials);
         McpClient mcp = new McpClient(http, mapper, config);
         supervisor = new BackendSupervisor(vertx, http, mcp, mapper, config, registry);
-        applier = new ConfigApplier(supervisor, new BackendEndpoints(config), new Aggregator(supervisor, registry), registry);
+        applier = new ConfigApplier(supervisor, new BackendEndpoints(config), new Aggregator(supervisor, registry),
+                credentials, registry);
         sessions = new ClientSessions(supervisor, http, mapper, null, null, config, registry, vertx);
         backendSessions = new BackendSessions(sessions, supervisor, mcp, http, config, registry);
     }
@@ -101,8 +104,9 @@ public final class OfflineBroker implements AutoCloseable {
         private final AtomicLong sessionIds = new AtomicLong();
         public final Set<String> deleted = ConcurrentHashMap.newKeySet();
 
-        InMemoryBackends(Vertx vertx, ObjectMapper mapper, BrokerConfig config) {
-            super(vertx, mapper, config, new dev.manifold.broker.upstream.HopTracing(io.opentelemetry.api.OpenTelemetry.noop()));
+        InMemoryBackends(Vertx vertx, ObjectMapper mapper, BrokerConfig config, BackendCredentials credentials) {
+            super(vertx, mapper, config, new dev.manifold.broker.upstream.HopTracing(io.opentelemetry.api.OpenTelemetry.noop()),
+                    credentials);
             this.mapper = mapper;
         }
 

@@ -42,7 +42,8 @@ class PooledConnectionRetryTest {
     @BeforeEach
     void start() {
         broker = new OfflineBroker(Map.of());
-        http = new McpHttpClient(broker.vertx, broker.mapper, broker.config, new HopTracing(OpenTelemetry.noop()));
+        http = new McpHttpClient(broker.vertx, broker.mapper, broker.config, new HopTracing(OpenTelemetry.noop()),
+                new dev.manifold.broker.credentials.BackendCredentials(() -> null, true));
     }
 
     @AfterEach

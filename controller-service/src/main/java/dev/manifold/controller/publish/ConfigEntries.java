@@ -27,7 +27,8 @@ public final class ConfigEntries {
         ToolFilter filter = spec.getToolFilter() == null ? null
                 : new ToolFilter(spec.getToolFilter().getInclude(), spec.getToolFilter().getExclude());
         CredentialRef credential = spec.getCredentialRef() == null ? null
-                : new CredentialRef(ns, spec.getCredentialRef().getName(), spec.getCredentialRef().getKey());
+                : new CredentialRef(ns, spec.getCredentialRef().getName(), spec.getCredentialRef().getKey(),
+                spec.getCredentialRef().getHeader());
         Workload workload = null;
         WorkloadSpec w = spec.getWorkload();
         if (w != null) {

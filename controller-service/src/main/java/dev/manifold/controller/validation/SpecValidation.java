@@ -1,5 +1,8 @@
 package dev.manifold.controller.validation;
 
+import dev.manifold.contracts.ConfigValidationException;
+import dev.manifold.contracts.CredentialRef;
+
 import dev.manifold.contracts.PrefixMode;
 import dev.manifold.contracts.ServerEntry;
 import dev.manifold.controller.api.v1alpha1.MCPServerSpec;
@@ -63,6 +66,11 @@ public final class SpecValidation {
             }
             if (blank(spec.getCredentialRef().getKey())) {
                 problems.add("spec.credentialRef.key must be set");
+            }
+            try {
+                CredentialRef.checkHeader("spec.credentialRef.header", spec.getCredentialRef().getHeader());
+            } catch (ConfigValidationException e) {
+                problems.add(e.getMessage());
             }
         }
         if (spec.getToolFilter() != null) {

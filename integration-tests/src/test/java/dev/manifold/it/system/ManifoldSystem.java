@@ -29,6 +29,8 @@ public final class ManifoldSystem implements AutoCloseable {
     public static final String SYSTEM_NAMESPACE = "manifold-system";
     /** The controller's User-Agent toward the fake cluster. */
     public static final String CONTROLLER_USER_AGENT = "manifold-controller-system-it";
+    /** The brokers' User-Agent toward the API server (SystemIT checks which Secrets they read). */
+    public static final String BROKER_USER_AGENT = "manifold-broker-system-it";
     public static final String REDIS_PREFIX = "manifold";
     /** The brokers' probe interval: short, so "Ready within one probe interval" is quick to observe. */
     public static final Duration PROBE_INTERVAL = Duration.ofSeconds(2);
@@ -84,7 +86,8 @@ public final class ManifoldSystem implements AutoCloseable {
                             "manifold.broker.redis-prefix", REDIS_PREFIX,
                             "manifold.broker.config-map-namespace", SYSTEM_NAMESPACE,
                             "manifold.broker.proxy-runner-url", proxyRunnerService.baseUrl(),
-                            "manifold.broker.probe-interval", PROBE_INTERVAL.toSeconds() + "s"))), logDir));
+                            "manifold.broker.probe-interval", PROBE_INTERVAL.toSeconds() + "s",
+                            "kubernetes.user.agent", BROKER_USER_AGENT))), logDir));
         }
         ManifoldSystem system = new ManifoldSystem(cluster, kubelet, controller, brokers, proxies,
                 proxyRunnerService);

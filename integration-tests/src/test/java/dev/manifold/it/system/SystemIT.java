@@ -37,6 +37,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -626,5 +627,114 @@ class SystemIT {
             }
         }
         assertTrue(backendLines > 0, "no broker logged a backend becoming ready");
+    }
+
+    // ---------------------------------------------------------------- backend credentials
+
+    /**
+     * kubectl → controller → Redis → broker → backend for a credential: the MCPServer names a Secret key and a header;
+     * the controller publishes the reference (never the value); each broker reads that one Secret from the API server
+     * and sends its value to that server only. A rotated Secret is used from the next connect on, with no config
+     * change. The value appears in no published config, no Redis value and no service log.
+     */
+    @Test
+    @Order(10)
+    void aCredentialFromASecretReachesItsServerThroughBothBrokersAndNowhereElse() throws java.io.IOException {
+        String first = "key-" + java.util.UUID.randomUUID();
+        String second = "key-" + java.util.UUID.randomUUID();
+        FixtureMcpServer keyed = new FixtureMcpServer(vertx, "keyed", List.of("echo"), false)
+                .requireCredential("X-Api-Key", first).start();
+        try {
+            cluster.client().secrets().inNamespace(NS).resource(secret("keyed-token", first)).create();
+            cluster.create("""
+                    apiVersion: mcp.manifold.dev/v1alpha1
+                    kind: MCPServer
+                    metadata: {name: keyed, namespace: %s}
+                    spec:
+                      toolPrefix: keyed_
+                      url: %s
+                      credentialRef: {name: keyed-token, key: token, header: X-Api-Key}
+                    """.formatted(NS, keyed.url()));
+            await("the keyed server Ready").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250))
+                    .until(() -> cluster.conditionTrue(NS, "keyed", "Ready"));
+            for (ServiceProcess broker : system.brokers()) {
+                await(broker.name() + " lists keyed_echo").atMost(Duration.ofSeconds(20))
+                        .until(() -> tools(broker).contains("keyed_echo"));
+                McpClientCli.Session call = new McpClientCli(broker.mcpUrl()).call("keyed_echo", "{\"message\":\"keyed\"}");
+                call.requireOk();
+                assertTrue(call.callResult().toString().contains("keyed"), call.toString());
+            }
+            assertFalse(keyed.credentialsSeen().isEmpty());
+            assertEquals(Set.of(first), Set.copyOf(keyed.credentialsSeen()), "only the Secret's value, in X-Api-Key");
+
+            JsonNode ref = StreamSupport.stream(cluster.publishedConfig(ManifoldSystem.REDIS_PREFIX).path("servers").spliterator(), false)
+                    .filter(s -> s.path("id").asText().equals(NS + "/keyed")).findFirst().orElseThrow().path("credentialRef");
+            assertEquals("keyed-token", ref.path("name").asText());
+            assertEquals("X-Api-Key", ref.path("header").asText(), "the controller publishes the header the broker uses");
+
+            // Each broker watched that one Secret by name, and listed no other.
+            List<String> secretReads = cluster.apiRequests().stream()
+                    .filter(r -> r.userAgent().equals(ManifoldSystem.BROKER_USER_AGENT) && r.path().contains("/secrets"))
+                    .map(r -> r.method() + " " + r.path()).toList();
+            assertFalse(secretReads.isEmpty(), "the brokers read the Secret from the API server");
+            assertTrue(secretReads.stream().allMatch(r -> r.startsWith("GET /api/v1/namespaces/" + NS + "/secrets?")
+                    && r.contains("fieldSelector=metadata.name%3Dkeyed-token")), secretReads.toString());
+
+            // Rotated: the Secret first, then the server. No config is published for it.
+            String version = system.publishedVersion();
+            cluster.client().secrets().inNamespace(NS).resource(secret("keyed-token", second)).update();
+            keyed.requireCredential("X-Api-Key", second);
+            for (ServiceProcess broker : system.brokers()) {
+                await(broker.name() + " sends the rotated key").atMost(Duration.ofSeconds(30)).until(() -> {
+                    McpClientCli.Session call = new McpClientCli(broker.mcpUrl()).call("keyed_echo", "{\"message\":\"again\"}");
+                    return call.callResult() != null && call.callResult().toString().contains("again");
+                });
+            }
+            assertEquals(version, system.publishedVersion());
+            assertTrue(keyed.credentialsSeen().contains(second));
+
+            String configMap = String.valueOf(cluster.client().configMaps().inNamespace(ManifoldSystem.SYSTEM_NAMESPACE)
+                    .withName("manifold-config").get().getData());
+            String redisValues = redisValues(ManifoldSystem.REDIS_PREFIX);
+            StringBuilder logs = new StringBuilder();
+            try (Stream<Path> files = Files.list(logDir)) {
+                for (Path f : files.filter(Files::isRegularFile).toList()) {
+                    logs.append(Files.readString(f));
+                }
+            }
+            assertTrue(logs.toString().contains("keyed"), "the services logged about the server");
+            for (String value : List.of(first, second)) {
+                assertFalse(configMap.contains(value), "the value is in the ConfigMap");
+                assertFalse(redisValues.contains(value), "the value is in Redis");
+                assertFalse(logs.toString().contains(value), "the value is in a service log");
+            }
+        } finally {
+            cluster.client().secrets().inNamespace(NS).withName("keyed-token").delete();
+            keyed.close();
+        }
+    }
+
+    private static io.fabric8.kubernetes.api.model.Secret secret(String name, String value) {
+        return new io.fabric8.kubernetes.api.model.SecretBuilder().withNewMetadata().withNamespace(NS).withName(name)
+                .endMetadata().withData(Map.of("token", java.util.Base64.getEncoder().encodeToString(
+                        value.getBytes(java.nio.charset.StandardCharsets.UTF_8)))).build();
+    }
+
+    /** Every value under the prefix, whatever its type, as text. */
+    private static String redisValues(String prefix) {
+        StringBuilder all = new StringBuilder();
+        for (String key : cluster.redis().cli("KEYS", prefix + ":*").lines().filter(l -> !l.isBlank()).toList()) {
+            String type = cluster.redis().cli("TYPE", key).trim();
+            all.append(key).append(' ').append(switch (type) {
+                case "string" -> cluster.redis().cli("GET", key);
+                case "hash" -> cluster.redis().cli("HGETALL", key);
+                case "set" -> cluster.redis().cli("SMEMBERS", key);
+                case "list" -> cluster.redis().cli("LRANGE", key, "0", "-1");
+                case "zset" -> cluster.redis().cli("ZRANGE", key, "0", "-1");
+                default -> type;
+            }).append('\n');
+        }
+        assertTrue(all.length() > 0, "nothing under " + prefix + " in Redis");
+        return all.toString();
     }
 }

@@ -267,8 +267,46 @@ public final class FixtureMcpServer implements AutoCloseable {
         return n == null ? 0 : n.get();
     }
 
+    private volatile String requiredHeader;
+    private volatile String requiredValue;
+    private final List<String> credentialsSeen = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /**
+     * Answers 401 (with {@code WWW-Authenticate: Bearer}) to every request whose {@code header} is not exactly
+     * {@code value}, as a remote MCP server that needs a token does; {@code null} turns the check off.
+     */
+    public FixtureMcpServer requireCredential(String header, String value) {
+        this.requiredHeader = header;
+        this.requiredValue = value;
+        return this;
+    }
+
+    /**
+     * Every {@code Authorization}, {@code X-Api-Key} and required-header value this server was sent, in order, so a
+     * test can tell which credentials reached which backend.
+     */
+    public List<String> credentialsSeen() {
+        return List.copyOf(credentialsSeen);
+    }
+
     private void handle(HttpServerRequest request) {
         requests.incrementAndGet();
+        java.util.Set<String> recorded = new java.util.TreeSet<>(String.CASE_INSENSITIVE_ORDER);
+        recorded.addAll(List.of("Authorization", "X-Api-Key"));
+        String header = requiredHeader;
+        if (header != null) {
+            recorded.add(header);
+        }
+        recorded.forEach(h -> {
+            String value = request.getHeader(h);
+            if (value != null) {
+                credentialsSeen.add(value);
+            }
+        });
+        if (header != null && !requiredValue.equals(request.getHeader(header))) {
+            request.response().setStatusCode(401).putHeader("WWW-Authenticate", "Bearer").end();
+            return;
+        }
         if (!"/mcp".equals(request.path())) {
             request.response().setStatusCode(404).end();
             return;

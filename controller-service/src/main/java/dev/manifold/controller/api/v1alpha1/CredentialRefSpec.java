@@ -2,6 +2,8 @@ package dev.manifold.controller.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import dev.manifold.contracts.CredentialRef;
+import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
 import io.quarkus.runtime.annotations.RegisterForReflection;
 
@@ -17,6 +19,19 @@ public class CredentialRefSpec {
     @JsonPropertyDescription("Key inside the Secret.")
     @Required
     private String key;
+
+    @JsonPropertyDescription("Header the broker sends the value in. Unset: 'Authorization: Bearer <value>'. Set: "
+            + "'<header>: <value>', the value as it is (for example X-Api-Key).")
+    @Pattern(CredentialRef.HEADER_PATTERN)
+    private String header;
+
+    public String getHeader() {
+        return header;
+    }
+
+    public void setHeader(String header) {
+        this.header = header;
+    }
 
     public String getName() {
         return name;
