@@ -34,6 +34,11 @@ public final class JsonRpcErrors {
     public static final int UNAUTHORIZED = -32011;
     /** OAuth resource-server mode: the token lacks a required scope (HTTP 403, {@code insufficient_scope}). */
     public static final int FORBIDDEN = -32012;
+    /**
+     * A per-session limit is reached: requests in flight, or (toward a backend) pending server-to-client requests
+     * (HTTP 429 to a client; the limit's name is in the message).
+     */
+    public static final int TOO_MANY_REQUESTS = -32013;
     /** 2026-07-28: the routing headers are missing or do not match the body (HTTP 400). */
     public static final int HEADER_MISMATCH = -32020;
     /** 2026-07-28: the requested protocol version is not supported (HTTP 400, data: requested, supported). */

@@ -48,6 +48,7 @@ public class ServerMessages {
     private final McpHttpClient http;
     private final Counter serverRequests;
     private final Counter serverRequestTimeouts;
+    private final Counter serverRequestsRefused;
 
     public ServerMessages(ObjectMapper mapper, BrokerConfig config, ClientSessions sessions, BackendSessions backendSessions,
                           ClientStreams streams, Vertx vertx, BackendSupervisor supervisor, Aggregator aggregator,
@@ -65,6 +66,9 @@ public class ServerMessages {
                 .description("Server-to-client requests (sampling, elicitation, roots) relayed to clients").register(registry);
         this.serverRequestTimeouts = Counter.builder("manifold.broker.server.request.timeouts")
                 .description("Relayed server-to-client requests the client did not answer in time").register(registry);
+        this.serverRequestsRefused = Counter.builder("manifold.broker.server.requests.refused")
+                .description("Server-to-client requests refused because the session had max-pending-server-requests waiting")
+                .register(registry);
         sessions.onBackendMessage((session, backend, message) -> fromBackend(session, backend, message, null));
     }
 
@@ -96,6 +100,14 @@ public class ServerMessages {
                 Uni<?> sent = session != null ? backendSessions.deliver(session, backend, refusal)
                         : http.post(backend.entry().url(), backend.discoverySessionId(), backend.protocolVersion(), refusal, false, null);
                 sent.subscribe().with(r -> {
+                }, f -> LOG.debugf("Refusing %s to %s failed: %s", method, backend.id(), f.getMessage()));
+                return;
+            }
+            if (session.pending.size() >= config.maxPendingServerRequests()) {
+                serverRequestsRefused.increment();
+                ObjectNode refusal = JsonRpc.error(request.id(), JsonRpcErrors.TOO_MANY_REQUESTS, "The client already has "
+                        + config.maxPendingServerRequests() + " server requests waiting (max-pending-server-requests)");
+                backendSessions.deliver(session, backend, refusal).subscribe().with(r -> {
                 }, f -> LOG.debugf("Refusing %s to %s failed: %s", method, backend.id(), f.getMessage()));
                 return;
             }

@@ -1,5 +1,7 @@
 package dev.manifold.broker.rpc;
 
+import dev.manifold.broker.settings.BrokerConfig;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -44,10 +46,12 @@ public class Dispatcher {
     private final Lists lists;
     private final ServerMessages messages;
     private final AtomicLong progressIds = new AtomicLong();
+    private final BrokerConfig config;
 
     public Dispatcher(ObjectMapper mapper, BackendSessions backendSessions, BackendSupervisor supervisor, McpClient mcp,
                       Aggregator aggregator,
-                      Routing routing, Lists lists, ServerMessages messages) {
+                      Routing routing, Lists lists, ServerMessages messages, BrokerConfig config) {
+        this.config = config;
         this.mapper = mapper;
         this.backendSessions = backendSessions;
         this.supervisor = supervisor;
@@ -110,6 +114,12 @@ public class Dispatcher {
         Backend backend = supervisor.get(serverId);
         if (backend == null || backend.state() != BackendState.READY) {
             ex.reply(200, JsonRpc.error(clientId, JsonRpcErrors.BACKEND_UNAVAILABLE, "Server '" + serverId + "' is unavailable"), "backend_error");
+            return;
+        }
+        if (session.inFlight.size() >= config.maxInFlightPerSession()) {
+            ex.reply(429, JsonRpc.error(clientId, JsonRpcErrors.TOO_MANY_REQUESTS, "This session already has "
+                    + config.maxInFlightPerSession() + " requests in flight (max-in-flight-per-session); retry when one "
+                    + "has been answered"), "limited");
             return;
         }
         JsonNode meta = params.get("_meta");

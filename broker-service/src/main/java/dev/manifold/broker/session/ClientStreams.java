@@ -28,6 +28,14 @@ public class ClientStreams {
         long now = System.currentTimeMillis();
         long keep = config.streamReplayTtl().toMillis();
         session.streams.values().removeIf(s -> s.finished() && now - s.finishedAt() > keep);
+        int excess = (int) session.streams.values().stream().filter(EventStream::finished).count()
+                - (config.maxStreamsPerSession() - 1);
+        if (excess > 0) {
+            session.streams.values().stream().filter(EventStream::finished)
+                    .sorted(java.util.Comparator.comparingLong(s -> Long.parseLong(s.id().substring(1)))) // opened first
+                    .limit(excess).toList()
+                    .forEach(oldest -> session.streams.remove(oldest.id(), oldest));
+        }
         EventStream stream = new EventStream("p" + session.streamIds.incrementAndGet(), config.streamReplayEvents());
         session.streams.put(stream.id(), stream);
         return stream;

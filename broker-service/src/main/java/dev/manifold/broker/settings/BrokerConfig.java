@@ -150,6 +150,28 @@ public interface BrokerConfig {
     @WithDefault("5m")
     Duration serverRequestTimeout();
 
+    /**
+     * Requests of one client session forwarded to backends and not yet answered. One more gets HTTP 429 with
+     * JSON-RPC error -32013 and reaches no backend; the client may retry once one ends.
+     */
+    @WithDefault("64")
+    int maxInFlightPerSession();
+
+    /**
+     * Server-to-client requests (sampling, elicitation, roots) relayed to one client session and not yet answered.
+     * One more is refused to the backend that sent it with JSON-RPC error -32013, and never reaches the client.
+     */
+    @WithDefault("32")
+    int maxPendingServerRequests();
+
+    /**
+     * Finished SSE streams (one per POST answered with SSE) one client session keeps for resumption with
+     * Last-Event-ID, besides those still answering a request (bounded by max-in-flight-per-session). Beyond it the
+     * oldest are dropped, and a client resuming one of those gets no replay.
+     */
+    @WithDefault("32")
+    int maxStreamsPerSession();
+
     /** Events kept per client SSE stream for resumption with Last-Event-ID. */
     @WithDefault("100")
     int streamReplayEvents();
