@@ -98,8 +98,24 @@ public interface ProxyConfig {
     int maxConnectionsPerPod();
 
     /**
-     * Longest wait for a connection to a pod when all of its pooled connections are busy (open streams count: each
-     * holds one); then the request is answered 503 with Retry-After and never sent. At least connect-timeout + 1s,
+     * Maximum connections per pod held by GET streams (the server-to-client SSE stream of a session), in total,
+     * split across the event loops like max-connections-per-pod. GET streams have their own pool: however many a
+     * client opens and never reads, requests keep max-connections-per-pod to themselves. One more stream waits up to
+     * pool-wait-timeout, then gets 503.
+     */
+    @WithDefault("1000")
+    int maxStreamsPerPod();
+
+    /**
+     * Open GET streams per session on one proxy-runner replica. One more gets HTTP 429 with JSON-RPC error -32013 and
+     * is not forwarded; closing one makes room.
+     */
+    @WithDefault("4")
+    int maxStreamsPerSession();
+
+    /**
+     * Longest wait for a connection to a pod when all of its pooled connections are busy (open POST streams count:
+     * each holds one); then the request is answered 503 with Retry-After and never sent. At least connect-timeout + 1s,
      * so a pod that does not answer a TCP connect is still told apart (pod loss) from a busy one.
      */
     @WithDefault("5s")

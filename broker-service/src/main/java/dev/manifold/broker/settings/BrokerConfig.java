@@ -206,6 +206,14 @@ public interface BrokerConfig {
     @WithDefault("200ms")
     Duration streamOpenDelay();
 
+    /**
+     * How often an SSE comment ({@code : keepalive}) is written on every open client stream, so a quiet stream is
+     * never closed by the HTTP idle timeout ({@code quarkus.http.idle-timeout}, 5m) or by a proxy in between.
+     * Keep it well below both; {@code 0} turns it off.
+     */
+    @WithDefault("30s")
+    Duration sseHeartbeatInterval();
+
     /** The SSE retry hint (milliseconds) in the priming event sent to 2025-11-25 clients. */
     @WithDefault("1s")
     Duration sseRetry();

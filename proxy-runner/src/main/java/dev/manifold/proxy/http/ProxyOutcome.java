@@ -18,6 +18,8 @@ enum ProxyOutcome {
     BACKEND_UNREACHABLE("backend_unreachable"),
     /** OAuth mode: no valid token (401), a missing scope (403), or too many verifications waiting (503). */
     UNAUTHORIZED("unauthorized"),
+    /** A per-session limit (open GET streams): 429. */
+    LIMITED("limited"),
     /** Malformed input: 4xx. */
     BAD_REQUEST("bad_request"),
     /** No route at this path: 404. */

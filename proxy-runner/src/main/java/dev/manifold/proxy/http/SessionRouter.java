@@ -73,6 +73,9 @@ public class SessionRouter {
     private final long responseTimeoutMs;
     /** The requests to the pods (one HTTP client per event loop). */
     private PodClient podClient;
+    /** GET streams only: their own pool, so streams a client never reads cannot starve requests. */
+    private PodClient streamClient;
+    private OpenStreams openStreams;
     private SessionReplay sessionReplay;
 
     public SessionRouter(ProxyConfig config, RouteTable routes, Sessions sessions, PodPicker picker, SessionIds ids,
@@ -103,6 +106,10 @@ public class SessionRouter {
                 .setTryUseCompression(false);
         long poolWaitMs = Math.max(config.poolWaitTimeout().toMillis(), config.connectTimeout().toMillis() + 1000);
         podClient = new PodClient(vertx, clientOptions, responseTimeoutMs, poolWaitMs);
+        streamClient = new PodClient(vertx, new HttpClientOptions(clientOptions)
+                .setMaxPoolSize(Math.max(1, (config.maxStreamsPerPod() + eventLoops - 1) / eventLoops)),
+                responseTimeoutMs, poolWaitMs);
+        openStreams = new OpenStreams(config.maxStreamsPerSession());
         sessionReplay = new SessionReplay(podClient, sessions, picker, metrics);
         // Every path passes here first; only /{namespace}/{name}/mcp stays (McpPath, no regex), the rest goes on.
         router.route().handler(ctx -> {
@@ -132,6 +139,7 @@ public class SessionRouter {
 
     void stop(@Observes ShutdownEvent event) {
         podClient.close();
+        streamClient.close();
     }
 
     // ---------------------------------------------------------------- entry
@@ -333,7 +341,14 @@ public class SessionRouter {
             sessionReplay.replayThenRetry(ex, route, record, body, ReinitReason.POD_GONE);
             return;
         }
-        podClient.send(pod, ex.req.method(), ex.req, null, record.backendSid(), body, sessionReplay.followUpReply(ex, route, record, pod, body));
+        boolean stream = ex.req.method() == HttpMethod.GET;
+        if (stream && !openStreams.admit(record.sid(), ex.out)) {
+            ex.error(429, null, JsonRpcErrors.TOO_MANY_REQUESTS, "This session already has " + openStreams.limit()
+                    + " GET streams open (max-streams-per-session); close one first", ProxyOutcome.LIMITED);
+            return;
+        }
+        (stream ? streamClient : podClient).send(pod, ex.req.method(), ex.req, null, record.backendSid(), body,
+                sessionReplay.followUpReply(ex, route, record, pod, body));
     }
 
     // ---------------------------------------------------------------- stateless and delete

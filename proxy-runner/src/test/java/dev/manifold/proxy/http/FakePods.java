@@ -43,7 +43,7 @@ public class FakePods implements QuarkusTestResourceLifecycleManager {
     /** The headers of every request the two demo/fake pods received, in order. */
     public static final Queue<io.vertx.core.MultiMap> HEADERS = new ConcurrentLinkedQueue<>();
     /** Open SSE answers of "hold" requests, ended by {@link #releaseHeld()}. */
-    private static final Queue<io.vertx.core.http.HttpServerResponse> HELD = new ConcurrentLinkedQueue<>();
+    static final Queue<io.vertx.core.http.HttpServerResponse> HELD = new ConcurrentLinkedQueue<>();
     /** The proxy-runner's response timeout in these tests. */
     public static final long RESPONSE_TIMEOUT_MS = 700;
     private Vertx vertx;
@@ -69,7 +69,8 @@ public class FakePods implements QuarkusTestResourceLifecycleManager {
                                     .write("{\"jsonrpc\":\"2.0\",");
                             return;
                         }
-                        if (body.toString().contains("\"method\":\"hold\"")) {
+                        if (body.toString().contains("\"method\":\"hold\"")
+                                || req.method() == io.vertx.core.http.HttpMethod.GET && req.getHeader("X-Test-Hold") != null) {
                             // A stream that holds its connection until the test releases it.
                             req.response().setChunked(true).putHeader("Content-Type", "text/event-stream").writeHead();
                             HELD.add(req.response());
