@@ -52,6 +52,14 @@ public final class RedisNames {
     }
 
     /** Channel announcing a new config version; the payload is the version. */
+    /**
+     * Prefix of the per-principal session quota keys of one service ({@code broker} or {@code proxy}): a set of the
+     * principal's session ids and a counter per minute, named by a hash of the principal.
+     */
+    public String sessionQuotaPrefix(String service) {
+        return prefix + ":" + service + ":quota";
+    }
+
     public String configChangedChannel() {
         return prefix + ":config-changed";
     }

@@ -107,6 +107,21 @@ public interface ProxyConfig {
     int maxStreamsPerPod();
 
     /**
+     * OAuth mode: live sessions one principal ({@code iss} + {@code sub}) may hold, across all replicas (counted in
+     * Redis; in memory with session-store=memory). One more initialize gets HTTP 429 with JSON-RPC error -32013 and
+     * never reaches a pod. {@code 0}: no limit. Anonymous callers cannot be told apart and are not limited.
+     */
+    @WithDefault("100")
+    int maxSessionsPerPrincipal();
+
+    /**
+     * OAuth mode: new sessions one principal may open per minute, across all replicas; one more gets 429 like
+     * max-sessions-per-principal. {@code 0}: no limit.
+     */
+    @WithDefault("60")
+    int maxNewSessionsPerMinute();
+
+    /**
      * Open GET streams per session on one proxy-runner replica. One more gets HTTP 429 with JSON-RPC error -32013 and
      * is not forwarded; closing one makes room.
      */

@@ -1,5 +1,7 @@
 package dev.manifold.broker.http;
 
+import dev.manifold.runtime.limits.SessionQuota;
+
 import dev.manifold.runtime.JsonRpcMessage;
 import dev.manifold.runtime.auth.Caller;
 import dev.manifold.runtime.http.OriginPolicy;
@@ -261,7 +263,13 @@ public class McpEndpoint {
                     Mdc.request(Telemetry.MDC_SESSION_ID, session.id());
                     initialized(ex, id, session, version);
                 },
-                failure -> ex.unavailable(id, failure));
+                failure -> {
+                    if (failure instanceof SessionQuota.Exceeded exceeded) {
+                        ex.reply(429, JsonRpc.error(id, JsonRpcErrors.TOO_MANY_REQUESTS, exceeded.getMessage()), "limited");
+                    } else {
+                        ex.unavailable(id, failure);
+                    }
+                });
     }
 
     private void initialized(Exchange ex, JsonNode id, ClientSession session, String version) {

@@ -1,5 +1,7 @@
 package dev.manifold.broker.session;
 
+import dev.manifold.runtime.limits.SessionQuota;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.benmanes.caffeine.cache.Cache;
@@ -70,6 +72,8 @@ public class ClientSessions {
     private final SecureRandom random = new SecureRandom();
     /** The sessions holding each backend, so a removed backend does not scan every cached session. */
     private final BackendHolders holders = new BackendHolders();
+    /** Sessions per principal and new sessions per minute (OAuth principals only). */
+    private final SessionQuota quota;
 
     public ClientSessions(BackendSupervisor supervisor, McpHttpClient http, ObjectMapper mapper,
                           ReactiveRedisDataSource redis, RedisChannels channels, BrokerConfig config, MeterRegistry registry,
@@ -100,6 +104,11 @@ public class ClientSessions {
                     }
                 })
                 .build();
+        SessionQuota.Limits limits = new SessionQuota.Limits(config.maxSessionsPerPrincipal(), config.maxNewSessionsPerMinute());
+        this.quota = shared
+                ? SessionQuota.shared(limits, redis, names.sessionQuotaPrefix("broker"), names.brokerSessionKey(""),
+                config.sessionTtl(), config.connectTimeout())
+                : SessionQuota.local(limits, id -> sessions.asMap().containsKey(id));
         this.sessionsGauge = Gauge.builder("manifold.broker.sessions.active", sessions, c -> c.estimatedSize())
                 .description("Client sessions cached by this replica")
                 .register(registry);
@@ -165,17 +174,19 @@ public class ClientSessions {
         random.nextBytes(bytes);
         ClientSession session = new ClientSession(HexFormat.of().formatHex(bytes), protocolVersion, clientInfo,
                 capabilities, principal, System.currentTimeMillis());
+        Uni<Void> admitted = quota.admit(principal, session.id())
+                .onFailure(f -> !(f instanceof SessionQuota.Exceeded))
+                .transform(f -> new StoreUnavailable("session store unavailable: " + f.getMessage(), f));
         if (!shared) {
-            sessions.put(session.id(), session);
-            return Uni.createFrom().item(session);
+            return admitted.invoke(() -> sessions.put(session.id(), session)).replaceWith(session);
         }
-        redisOps.increment();
-        return redis.value(String.class)
-                .set(names.brokerSessionKey(session.id()), SessionRecordCodec.write(mapper, session), new SetArgs().nx().px(ttl))
-                .ifNoItem().after(config.connectTimeout()).fail()
-                .onFailure().transform(f -> new StoreUnavailable("session store unavailable: " + f.getMessage(), f))
-                .invoke(() -> sessions.put(session.id(), session))
-                .replaceWith(session);
+        return admitted.chain(() -> {
+            redisOps.increment();
+            return redis.value(String.class)
+                    .set(names.brokerSessionKey(session.id()), SessionRecordCodec.write(mapper, session), new SetArgs().nx().px(ttl))
+                    .ifNoItem().after(config.connectTimeout()).fail()
+                    .onFailure().transform(f -> new StoreUnavailable("session store unavailable: " + f.getMessage(), f));
+        }).invoke(() -> sessions.put(session.id(), session)).replaceWith(session);
     }
 
     /** The session with this id, or a {@code null} item when it does not exist (or was deleted). */

@@ -119,6 +119,21 @@ public interface BrokerConfig {
     @WithDefault("4M")
     io.quarkus.runtime.configuration.MemorySize maxRequestBody();
 
+    /**
+     * OAuth mode: live client sessions one principal ({@code iss} + {@code sub}) may hold, across all replicas
+     * (counted in Redis; in memory in standalone mode). One more initialize gets HTTP 429 with JSON-RPC error -32013.
+     * {@code 0}: no limit. Anonymous callers cannot be told apart and are not limited.
+     */
+    @WithDefault("100")
+    int maxSessionsPerPrincipal();
+
+    /**
+     * OAuth mode: new client sessions one principal may open per minute, across all replicas; one more gets 429 like
+     * max-sessions-per-principal. {@code 0}: no limit.
+     */
+    @WithDefault("60")
+    int maxNewSessionsPerMinute();
+
     /** Most client sessions held in memory by one replica; the least recently used beyond it are dropped. */
     @WithDefault("100000")
     long maxSessions();

@@ -10,6 +10,7 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
@@ -48,7 +49,7 @@ final class Exchange implements Handler<Buffer> {
     /** Streams the pod's response to the client as it arrives, with our session id in place of the pod's. */
     void stream(HttpClientResponse resp, String sid, ProxyOutcome outcome) {
         if (out.ended() || out.closed()) {
-            SessionRouter.abandon(resp);
+            PodClient.abandon(resp);
             return;
         }
         int status = resp.statusCode();
@@ -91,9 +92,15 @@ final class Exchange implements Handler<Buffer> {
             out.writeHead();
         }
         resp.handler(this);
+        boolean answerStream = length == null && req.method() == HttpMethod.POST && isEventStream(resp);
         resp.exceptionHandler(t -> {
             if (!ended && !out.closed()) {
-                abort(); // the head is out: ending the stream abruptly is the only way to signal the failure
+                Object id = answerStream ? requestId() : null;
+                if (id != null) {
+                    cutOff(id, t); // an SSE answer to a request: the client gets an error event for it
+                } else {
+                    abort(); // the head is out: ending the stream abruptly is the only way to signal the failure
+                }
             }
         });
         resp.endHandler(v -> {
@@ -103,6 +110,27 @@ final class Exchange implements Handler<Buffer> {
             }
         });
         resp.resume();
+    }
+
+    private static boolean isEventStream(HttpClientResponse resp) {
+        String type = resp.getHeader(HttpHeaders.CONTENT_TYPE);
+        return type != null && type.regionMatches(true, 0, "text/event-stream", 0, 17);
+    }
+
+    /**
+     * The pod's SSE answer to request {@code id} broke off (the pod died or its connection dropped mid-call): the
+     * stream is ended with a JSON-RPC error event for that id, as the broker does, instead of being cut, so the
+     * client learns the call failed rather than waiting on a stream that ends without an answer. The event starts
+     * with a blank line, which ends an event the pod left half-written. Should the pod have answered already and
+     * died just after, the client sees a second answer for the id, which clients ignore.
+     */
+    private void cutOff(Object id, Throwable cause) {
+        ended = true;
+        LOG.debugf("Pod stream of %s ended before its answer to %s: %s", server, id, cause);
+        metrics.cutStream(server);
+        String error = ErrorBody.json(id, JsonRpcErrors.BACKEND_UNAVAILABLE,
+                "The MCP server pod closed the stream before answering; the call may or may not have run");
+        out.end(Buffer.buffer("\n\nevent: message\ndata: " + error + "\n\n"), null);
     }
 
     /** One chunk of the pod's response: written as it is, with backpressure, no future per chunk. */

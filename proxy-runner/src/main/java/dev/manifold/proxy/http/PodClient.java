@@ -328,4 +328,14 @@ final class PodClient {
             reply.handle(ar);
         }
     }
+
+    /**
+     * Resets the request of a pod response nobody will read (its client left, or its session could not be stored).
+     * The reset fails the response with a StreamResetException: expected here, so it is logged at debug level, not
+     * reported by Vert.x as an unhandled ERROR for every client that disconnects.
+     */
+    static void abandon(HttpClientResponse resp) {
+        resp.exceptionHandler(t -> LOG.debugf("Abandoned pod response: %s", t));
+        resp.request().reset();
+    }
 }

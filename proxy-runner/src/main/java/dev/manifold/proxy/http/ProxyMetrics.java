@@ -51,6 +51,13 @@ public class ProxyMetrics {
         counter.increment();
     }
 
+    /** A pod's SSE answer that ended before its JSON-RPC response: the client was sent an error event instead. */
+    void cutStream(String server) {
+        counters.computeIfAbsent("c\0" + server, k -> Counter.builder("manifold.proxy.cut.streams")
+                .description("SSE answers a pod ended before its response (it died mid-call); the client got a JSON-RPC error")
+                .tag("server", server).register(registry)).increment();
+    }
+
     void reinitialized(String server, ReinitReason reason) {
         counters.computeIfAbsent("i\0" + server + '\0' + reason.tag, k -> Counter.builder("manifold.proxy.reinitializations")
                 .description("Sessions re-initialized on another pod, by server and reason")

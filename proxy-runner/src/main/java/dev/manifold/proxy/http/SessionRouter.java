@@ -2,6 +2,8 @@ package dev.manifold.proxy.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.manifold.runtime.JsonRpcMessage;
+import dev.manifold.runtime.auth.Caller;
+import dev.manifold.runtime.limits.SessionQuota;
 import dev.manifold.runtime.http.OriginPolicy;
 import dev.manifold.contracts.JsonRpcErrors;
 import dev.manifold.contracts.McpHeaders;
@@ -244,6 +246,24 @@ public class SessionRouter {
     // ---------------------------------------------------------------- initialize
 
     private void initialize(Exchange ex, Route route, Buffer body, JsonRpcMessage message) {
+        String sid = ids.mint();
+        if (ex.caller == Caller.ANONYMOUS) {
+            initializeOnPod(ex, route, body, message, sid); // no quota for anonymous callers: no store operation
+            return;
+        }
+        // Before the pod sees anything: a refused initialize costs the pod no session.
+        onContext(sessions.admit(ex.caller.key(), sid)).onComplete(ar -> {
+            if (ar.succeeded()) {
+                initializeOnPod(ex, route, body, message, sid);
+            } else if (ar.cause() instanceof SessionQuota.Exceeded exceeded) {
+                ex.error(429, null, JsonRpcErrors.TOO_MANY_REQUESTS, exceeded.getMessage(), ProxyOutcome.LIMITED);
+            } else {
+                ex.storeUnavailable(ar.cause());
+            }
+        });
+    }
+
+    private void initializeOnPod(Exchange ex, Route route, Buffer body, JsonRpcMessage message, String sid) {
         PodTarget pod = picker.pick(route, null).orElse(null);
         if (pod == null) {
             ex.noReadyPod(route);
@@ -263,7 +283,7 @@ public class SessionRouter {
                     return Future.failedFuture(failure);
                 })
                 .onComplete(ar -> picker.released(route, pod))
-                .onSuccess(answer -> afterInitialize(ex, route, message, body, answer))
+                .onSuccess(answer -> afterInitialize(ex, route, message, body, answer, sid))
                 .onFailure(failure -> {
                     if (failure instanceof BackendUnreachableException) {
                         ex.noReadyPod(route); // every pod tried refused: none is actually ready
@@ -273,7 +293,7 @@ public class SessionRouter {
                 });
     }
 
-    private void afterInitialize(Exchange ex, Route route, JsonRpcMessage message, Buffer body, Answer answer) {
+    private void afterInitialize(Exchange ex, Route route, JsonRpcMessage message, Buffer body, Answer answer, String sid) {
         HttpClientResponse resp = answer.response;
         String backendSid = resp.getHeader(SESSION_HEADER_NAME);
         if (resp.statusCode() / 100 != 2 || backendSid == null) {
@@ -284,7 +304,7 @@ public class SessionRouter {
         resp.pause();
         JsonNode protocolVersion = message.raw().path("params").path("protocolVersion");
         String protocol = protocolVersion.isTextual() ? protocolVersion.asText() : null;
-        SessionRecord record = new SessionRecord(ids.mint(), route.serverId(), answer.pod.name(),
+        SessionRecord record = new SessionRecord(sid, route.serverId(), answer.pod.name(),
                 answer.pod.url().toString(), backendSid, body.toString(StandardCharsets.UTF_8), protocol,
                 ex.caller.key(), System.currentTimeMillis());
         labelRequest(Telemetry.MDC_SESSION_ID, record.sid());
@@ -293,20 +313,10 @@ public class SessionRouter {
                 ex.stream(resp, record.sid(), ProxyOutcome.FORWARDED);
                 return;
             }
-            abandon(resp);
+            PodClient.abandon(resp);
             sessionReplay.closeBackendSession(answer.pod, backendSid, ex.req.getHeader(PROTOCOL_HEADER_NAME));
             ex.storeUnavailable(ar.failed() ? ar.cause() : new StoreUnavailableException("session id collision"));
         });
-    }
-
-    /**
-     * Resets the request of a pod response nobody will read (its client left, or its session could not be stored).
-     * The reset fails the response with a StreamResetException: expected here, so it is logged at debug level, not
-     * reported by Vert.x as an unhandled ERROR for every client that disconnects.
-     */
-    static void abandon(HttpClientResponse resp) {
-        resp.exceptionHandler(t -> LOG.debugf("Abandoned pod response: %s", t));
-        resp.request().reset();
     }
 
     // ---------------------------------------------------------------- follow-ups

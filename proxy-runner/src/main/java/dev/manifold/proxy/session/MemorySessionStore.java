@@ -52,6 +52,11 @@ public final class MemorySessionStore implements SessionStore {
         return Uni.createFrom().voidItem();
     }
 
+    /** Whether a session is stored (without counting as a use). */
+    public boolean contains(String sid) {
+        return records.asMap().containsKey(sid);
+    }
+
     @Override
     public Uni<Boolean> ping() {
         return Uni.createFrom().item(true);

@@ -1,5 +1,7 @@
 package dev.manifold.proxy.session;
 
+import dev.manifold.runtime.limits.SessionQuota;
+
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.RemovalListener;
@@ -58,6 +60,7 @@ public class Sessions {
     private final long refreshNanos;
     private Cache<String, Cached> cache;
     private SessionStore store;
+    private SessionQuota quota;
     private volatile Cancellable evictions;
     private volatile boolean stopping;
 
@@ -75,11 +78,16 @@ public class Sessions {
                 counter(cached.record.serverId(), cached.record.pod()).decrementAndGet();
             }
         }).build();
+        SessionQuota.Limits limits = new SessionQuota.Limits(config.maxSessionsPerPrincipal(), config.maxNewSessionsPerMinute());
         if (config.sessionStore() == ProxyConfig.SessionStoreKind.MEMORY) {
-            store = new MemorySessionStore(config.sessionTtl());
+            MemorySessionStore memory = new MemorySessionStore(config.sessionTtl());
+            store = memory;
+            quota = SessionQuota.local(limits, memory::contains);
         } else {
             RedisNames names = new RedisNames(config.redisPrefix());
             store = new RedisSessionStore(redis.get(), names, config.sessionTtl(), config.redisTimeout(), registry);
+            quota = SessionQuota.shared(limits, redis.get(), names.sessionQuotaPrefix("proxy"), names.proxySessionKey(""),
+                    config.sessionTtl(), config.redisTimeout());
             subscribeEvictions(names.sessionEvictedChannel());
         }
     }
@@ -122,6 +130,14 @@ public class Sessions {
 
     public SessionStore store() {
         return store;
+    }
+
+    /**
+     * Admits a new session {@code sid} of {@code principal} (max-sessions-per-principal, max-new-sessions-per-minute;
+     * OAuth principals only): fails with {@link SessionQuota.Exceeded}, or with the store's failure.
+     */
+    public Uni<Void> admit(String principal, String sid) {
+        return quota.admit(principal, sid);
     }
 
     /** The cached record when it was confirmed within the refresh interval, else null (no store operation). */

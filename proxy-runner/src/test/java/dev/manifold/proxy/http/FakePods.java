@@ -76,6 +76,13 @@ public class FakePods implements QuarkusTestResourceLifecycleManager {
                             HELD.add(req.response());
                             return;
                         }
+                        if (body.toString().contains("\"method\":\"die\"")) {
+                            // A pod that dies mid-call: an SSE head, half an event, then the connection is gone.
+                            req.response().setChunked(true).putHeader("Content-Type", "text/event-stream").writeHead();
+                            req.response().write("event: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifi");
+                            vertx.setTimer(50, t -> req.connection().close());
+                            return;
+                        }
                         if (body.toString().contains("\"method\":\"quiet-stream\"")) {
                             // Headers at once, the only event well after the proxy's response timeout.
                             req.response().setChunked(true).putHeader("Content-Type", "text/event-stream").writeHead();
