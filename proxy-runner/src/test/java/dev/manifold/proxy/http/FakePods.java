@@ -136,6 +136,16 @@ public class FakePods implements QuarkusTestResourceLifecycleManager {
         }
     }
 
+    /** POSTs one message to the fake route {@code demo/fake}, in session {@code sid} when it is not null. */
+    public static io.restassured.response.Response post(String sid, String body) {
+        var spec = io.restassured.RestAssured.given().contentType("application/json")
+                .accept("application/json, text/event-stream").header("MCP-Protocol-Version", "2025-06-18");
+        if (sid != null) {
+            spec = spec.header("Mcp-Session-Id", sid);
+        }
+        return spec.body(body).post("/demo/fake/mcp");
+    }
+
     /** Ends every held stream with one event, freeing its connection. */
     public static void releaseHeld() {
         io.vertx.core.http.HttpServerResponse held;

@@ -45,30 +45,21 @@ class PodBusyTest {
         FakePods.releaseHeld();
     }
 
-    private static Response post(String sid, String body) {
-        var spec = given().contentType("application/json").accept("application/json, text/event-stream")
-                .header("MCP-Protocol-Version", "2025-06-18");
-        if (sid != null) {
-            spec = spec.header("Mcp-Session-Id", sid);
-        }
-        return spec.body(body).post("/demo/fake/mcp");
-    }
-
     @Test
     void aRequestToAPodWithEveryConnectionBusyGets503AfterThePoolWaitAndIsNeverSent() {
-        Response init = post(null, INIT);
+        Response init = FakePods.post(null, INIT);
         init.then().statusCode(200);
         String sid = init.header("Mcp-Session-Id");
         String pod = init.jsonPath().getString("result.pod");
         FakePods.SEEN.clear();
 
         CompletableFuture<Response> held = CompletableFuture.supplyAsync(
-                () -> post(sid, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"hold\"}"));
+                () -> FakePods.post(sid, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"hold\"}"));
         await("the stream holds the pod's only connection").atMost(Duration.ofSeconds(10))
                 .until(() -> FakePods.SEEN.stream().anyMatch(s -> s.body().contains("\"hold\"")));
 
         long start = System.nanoTime();
-        Response busy = post(sid, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":\"waiting\"}}");
+        Response busy = FakePods.post(sid, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":\"waiting\"}}");
         long waitedMs = (System.nanoTime() - start) / 1_000_000;
         assertEquals(503, busy.statusCode(), busy.asString());
         assertEquals("1", busy.header("Retry-After"));
@@ -78,7 +69,7 @@ class PodBusyTest {
 
         FakePods.releaseHeld();
         assertEquals(200, held.join().statusCode());
-        Response after = post(sid, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/call\",\"params\":{\"name\":\"after\"}}");
+        Response after = FakePods.post(sid, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/call\",\"params\":{\"name\":\"after\"}}");
         assertEquals(200, after.statusCode(), after.asString());
         assertEquals(pod, after.jsonPath().getString("result.pod"), "the session stayed on its pod");
         assertTrue(FakePods.SEEN.stream().noneMatch(s -> s.body().contains("\"waiting\"")),

@@ -21,15 +21,6 @@ class PodDiesMidCallTest {
     private static final String INIT = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":"
             + "{\"protocolVersion\":\"2025-06-18\",\"capabilities\":{},\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}}";
 
-    private static Response post(String sid, String body) {
-        var spec = given().contentType("application/json").accept("application/json, text/event-stream")
-                .header("MCP-Protocol-Version", "2025-06-18");
-        if (sid != null) {
-            spec = spec.header("Mcp-Session-Id", sid);
-        }
-        return spec.body(body).post("/demo/fake/mcp");
-    }
-
     private static double cutStreams() {
         return given().get("/q/metrics").asString().lines().filter(l -> l.startsWith("manifold_proxy_cut_streams_total"))
                 .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
@@ -37,12 +28,12 @@ class PodDiesMidCallTest {
 
     @Test
     void theClientGetsAJsonRpcErrorForItsCallWhenThePodDiesMidStream() {
-        Response init = post(null, INIT);
+        Response init = FakePods.post(null, INIT);
         init.then().statusCode(200);
         String sid = init.header("Mcp-Session-Id");
         double before = cutStreams();
 
-        Response cut = post(sid, "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"die\"}");
+        Response cut = FakePods.post(sid, "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"die\"}");
         assertEquals(200, cut.statusCode());
         List<String> data = cut.asString().lines().filter(l -> l.startsWith("data: ")).toList();
         String last = data.get(data.size() - 1);
@@ -51,7 +42,7 @@ class PodDiesMidCallTest {
         assertEquals(before + 1, cutStreams());
 
         // the session goes on: the next call is answered
-        Response plain = post(sid, "{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"tools/call\",\"params\":{\"name\":\"x\"}}");
+        Response plain = FakePods.post(sid, "{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"tools/call\",\"params\":{\"name\":\"x\"}}");
         assertEquals(200, plain.statusCode(), "the session goes on on a healthy pod: " + plain.asString());
     }
 }

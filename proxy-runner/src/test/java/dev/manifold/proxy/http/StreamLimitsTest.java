@@ -59,15 +59,6 @@ class StreamLimitsTest {
         FakePods.releaseHeld();
     }
 
-    private static Response post(String sid, String body) {
-        var spec = given().contentType("application/json").accept("application/json, text/event-stream")
-                .header("MCP-Protocol-Version", "2025-06-18");
-        if (sid != null) {
-            spec = spec.header("Mcp-Session-Id", sid);
-        }
-        return spec.body(body).post("/demo/fake/mcp");
-    }
-
     /** Opens a GET stream on a raw socket and returns its status line and headers; the socket stays open. */
     private String openStream(String sid) {
         try {
@@ -99,7 +90,7 @@ class StreamLimitsTest {
     }
 
     private static String session() {
-        Response init = post(null, INIT);
+        Response init = FakePods.post(null, INIT);
         init.then().statusCode(200);
         return init.header("Mcp-Session-Id");
     }
@@ -116,7 +107,7 @@ class StreamLimitsTest {
 
         // Four open streams, one pooled connection per pod for requests: requests are still served at once.
         for (String sid : List.of(a, b)) {
-            Response call = post(sid, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/call\",\"params\":{\"name\":\"x\"}}");
+            Response call = FakePods.post(sid, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/call\",\"params\":{\"name\":\"x\"}}");
             assertEquals(200, call.statusCode(), call.asString());
         }
 
