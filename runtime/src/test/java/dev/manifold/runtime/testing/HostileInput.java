@@ -286,11 +286,24 @@ public final class HostileInput {
         return ManagementFactory.getThreadMXBean().getThreadCount();
     }
 
-    /** Used heap after a GC, in bytes (best effort: two collections). */
+    /**
+     * Heap in use right after a full collection, in bytes: each heap pool's usage as the collector left it
+     * ({@code MemoryPoolMXBean.getCollectionUsage}), so what other threads allocate after the collection is not
+     * counted. Falls back to the heap's current usage where a pool does not report it.
+     */
     public static long heapAfterGc() {
         System.gc();
         System.gc();
-        return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+        long used = 0;
+        boolean reported = false;
+        for (java.lang.management.MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            java.lang.management.MemoryUsage afterGc = pool.getCollectionUsage();
+            if (pool.getType() == java.lang.management.MemoryType.HEAP && afterGc != null) {
+                used += afterGc.getUsed();
+                reported = true;
+            }
+        }
+        return reported ? used : ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
     }
 
     /** How many answers were still streaming when the read timeout came (SSE streams). */
