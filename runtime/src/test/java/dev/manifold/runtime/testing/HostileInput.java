@@ -287,23 +287,33 @@ public final class HostileInput {
     }
 
     /**
-     * Heap in use right after a full collection, in bytes: each heap pool's usage as the collector left it
-     * ({@code MemoryPoolMXBean.getCollectionUsage}), so what other threads allocate after the collection is not
-     * counted. Falls back to the heap's current usage where a pool does not report it.
+     * Bytes of live objects on the heap: the total of a class histogram ({@code jcmd <pid> GC.class_histogram}, which
+     * runs a full collection first and counts only what is reachable). Reading the heap's usage after
+     * {@code System.gc()} instead was tried and found to follow the traffic just served rather than what is kept:
+     * +29 MiB measured against 7 MB of live growth in one run. Falls back to that reading where the JDK has no jcmd.
      */
     public static long heapAfterGc() {
-        System.gc();
-        System.gc();
-        long used = 0;
-        boolean reported = false;
-        for (java.lang.management.MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
-            java.lang.management.MemoryUsage afterGc = pool.getCollectionUsage();
-            if (pool.getType() == java.lang.management.MemoryType.HEAP && afterGc != null) {
-                used += afterGc.getUsed();
-                reported = true;
+        java.nio.file.Path jcmd = java.nio.file.Path.of(System.getProperty("java.home"), "bin", "jcmd");
+        if (java.nio.file.Files.isExecutable(jcmd)) {
+            try {
+                Process histogram = new ProcessBuilder(jcmd.toString(), Long.toString(ProcessHandle.current().pid()),
+                        "GC.class_histogram").redirectErrorStream(true).start();
+                String out = new String(histogram.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+                if (histogram.waitFor(60, java.util.concurrent.TimeUnit.SECONDS) && histogram.exitValue() == 0) {
+                    for (String line : out.lines().toList()) {
+                        String[] parts = line.trim().split("\\s+");
+                        if (parts.length == 3 && parts[0].equals("Total")) {
+                            return Long.parseLong(parts[2]);
+                        }
+                    }
+                }
+            } catch (java.io.IOException | InterruptedException | NumberFormatException e) {
+                // fall back below
             }
         }
-        return reported ? used : ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+        System.gc();
+        System.gc();
+        return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
     }
 
     /** How many answers were still streaming when the read timeout came (SSE streams). */
@@ -404,11 +414,11 @@ public final class HostileInput {
         long heapAfter = heapAfterGc();
         int threadsAfter = threads();
         System.out.printf("hostile input (%d requests, seed %d): %s; %d answered by the HTTP decoder (empty"
-                        + " 400/414/431); %d still streaming; normal client served %d calls; heap %d -> %d MiB;"
+                        + " 400/414/431); %d still streaming; normal client served %d calls; live heap %d -> %d MiB;"
                         + " threads %d -> %d; %d ERROR log lines%n", count, seed, counts(answers), decoder, open(answers),
                 served.get(), heapBefore >> 20, heapAfter >> 20, threadsBefore, threadsAfter, errorLines.get());
         if (heapAfter - heapBefore > 96L * 1024 * 1024) {
-            violations.add("heap grew by " + ((heapAfter - heapBefore) >> 20) + " MiB");
+            violations.add("live heap grew by " + ((heapAfter - heapBefore) >> 20) + " MiB");
         }
         if (threadsAfter - threadsBefore > 32) {
             violations.add("threads grew from " + threadsBefore + " to " + threadsAfter);
