@@ -62,6 +62,8 @@ public final class SessionQuota {
     private final Predicate<String> alive;
     private final Map<String, Set<String>> byPrincipal = new ConcurrentHashMap<>();
     private final Map<String, long[]> minutes = new ConcurrentHashMap<>();
+    /** The minute of the last pruning of {@link #minutes} and {@link #byPrincipal} (local mode). */
+    private long prunedAt = -1;
 
     private SessionQuota(Limits limits, ReactiveRedisDataSource redis, String keyPrefix, String sessionKeyPrefix,
                          Duration sessionTtl, Duration timeout, Predicate<String> alive) {
@@ -127,8 +129,12 @@ public final class SessionQuota {
         }
         ids.add(sid);
         window[1]++;
-        minutes.entrySet().removeIf(e -> e.getValue()[0] < minute - 1);
-        byPrincipal.entrySet().removeIf(e -> e.getValue().isEmpty() && !e.getKey().equals(principal));
+        if (minute != prunedAt) {
+            // once a minute, not per admission: forget principals with no window this minute and no session left
+            prunedAt = minute;
+            minutes.entrySet().removeIf(e -> e.getValue()[0] < minute - 1);
+            byPrincipal.entrySet().removeIf(e -> e.getValue().isEmpty() && !e.getKey().equals(principal));
+        }
         return 1;
     }
 
