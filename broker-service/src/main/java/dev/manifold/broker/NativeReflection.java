@@ -15,7 +15,7 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
  * file model. Everything else on the wire is handled as Jackson trees.
  */
 @RegisterForReflection(targets = {
-        GatewayConfig.class, ServerEntry.class, ToolFilter.class, CredentialRef.class, Workload.class,
+        GatewayConfig.class, ServerEntry.class, ToolFilter.class, CredentialRef.class, dev.manifold.contracts.TokenExchange.class, Workload.class,
         PrefixMode.class, SessionRecord.class,
         StandaloneConfigFile.Document.class, StandaloneConfigFile.Server.class, StandaloneConfigFile.Credential.class
 })

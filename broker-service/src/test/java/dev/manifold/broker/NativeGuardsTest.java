@@ -54,7 +54,13 @@ class NativeGuardsTest {
             entry("dev.manifold.broker.credentials.Resolution$None", "in memory"),
             entry("dev.manifold.broker.credentials.Resolution$Ready", "in memory"),
             entry("dev.manifold.broker.credentials.SecretWatch$Read", "in memory"),
-            entry("dev.manifold.broker.gateway.StandaloneConfigFile$Parsed", "the parse result, in memory"));
+            entry("dev.manifold.broker.gateway.StandaloneConfigFile$Parsed", "the parse result, in memory"),
+            entry("dev.manifold.broker.credentials.ClientToken", "in memory, never serialized"),
+            entry("dev.manifold.broker.credentials.ClientTokens$Passthrough", "in memory"),
+            entry("dev.manifold.broker.credentials.ClientTokens$Exchange", "in memory"),
+            entry("dev.manifold.broker.credentials.ClientTokens$Conflict", "in memory"),
+            entry("dev.manifold.broker.credentials.ClientTokens$Key", "a cache key, in memory"),
+            entry("dev.manifold.broker.credentials.ClientTokens$Exchanged", "a cache value, in memory"));
 
     @Test
     void noMainClassHoldsARandomGeneratorStatically() {
@@ -73,7 +79,8 @@ class NativeGuardsTest {
 
     @Test
     void everyClassThatBuildsACaffeineCacheHasItsRegistrationChecked() {
-        assertEquals(Set.of(ClientSessions.class.getName(), "dev.manifold.broker.credentials.BackendCredentials"),
+        assertEquals(Set.of(ClientSessions.class.getName(), "dev.manifold.broker.credentials.BackendCredentials",
+                        "dev.manifold.broker.credentials.ClientTokens"),
                 NativeImageGuards.classesReferencing(BrokerConfig.class, "com/github/benmanes/caffeine/cache/Caffeine"),
                 "a new Caffeine builder needs @RegisterForReflection(classNames = ...) for its generated classes "
                         + "and a check like session.ClientSessionsNativeTest");

@@ -1,5 +1,6 @@
 package dev.manifold.contracts;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 
 import java.net.URI;
@@ -18,9 +19,15 @@ import java.util.regex.Pattern;
  * @param credentialRef where the credential lives; never the credential itself
  * @param protocolHint optional protocol version to prefer with this backend, for example {@code 2026-07-28}
  * @param workload     set when the controller runs the server as a StatefulSet
+ * @param authPassthrough {@code true}: a client's requests to this server carry the client's own
+ *                     {@code Authorization} header; absent (or false, which is written as absent, so that both hash
+ *                     alike) means it is never forwarded
+ * @param tokenExchange set when a client's requests to this server carry a token obtained for this server by an
+ *                     RFC 8693 token exchange of the client's bearer token; never together with {@code authPassthrough}
  */
 public record ServerEntry(String id, String toolPrefix, String url, Boolean enabled, ToolFilter toolFilter,
-                          CredentialRef credentialRef, String protocolHint, Workload workload) {
+                          CredentialRef credentialRef, String protocolHint, Workload workload,
+                          Boolean authPassthrough, TokenExchange tokenExchange) {
 
     /** Ids are a name, or namespace/name, of DNS-label-like characters. */
     public static final Pattern ID = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9._-]{0,252})(/[A-Za-z0-9][A-Za-z0-9._-]{0,252})?");
@@ -41,6 +48,7 @@ public record ServerEntry(String id, String toolPrefix, String url, Boolean enab
         return prefix.length() <= PREFIX_MAX_LENGTH && PREFIX.matcher(prefix).matches();
     }
 
+    @JsonCreator
     public ServerEntry {
         checkId("id", id);
         if (toolPrefix == null) {
@@ -64,6 +72,39 @@ public record ServerEntry(String id, String toolPrefix, String url, Boolean enab
         } else {
             checkUrl(url);
         }
+        if (Boolean.FALSE.equals(authPassthrough)) {
+            authPassthrough = null;
+        }
+        checkClientAuth(authPassthrough != null, tokenExchange != null, workload != null);
+    }
+
+    /** An entry without client-token settings (the broker never forwards the client's Authorization to it). */
+    public ServerEntry(String id, String toolPrefix, String url, Boolean enabled, ToolFilter toolFilter,
+                       CredentialRef credentialRef, String protocolHint, Workload workload) {
+        this(id, toolPrefix, url, enabled, toolFilter, credentialRef, protocolHint, workload, null, null);
+    }
+
+    /**
+     * The rules on a client's token toward a server, for the published config, the CRD's validation and the
+     * standalone file alike: passthrough or exchange, not both, and neither for a workload server (its pods are
+     * reached through the proxy-runner, which never forwards credentials to a pod).
+     */
+    public static void checkClientAuth(boolean passthrough, boolean exchange, boolean workload) {
+        if (passthrough && exchange) {
+            throw new ConfigValidationException("authPassthrough", "cannot be combined with tokenExchange: a server "
+                    + "gets the client's token as it is, or a token exchanged for it, not both");
+        }
+        if (workload && (passthrough || exchange)) {
+            throw new ConfigValidationException(passthrough ? "authPassthrough" : "tokenExchange", "is not supported "
+                    + "for a workload server: its pods are reached through the proxy-runner, which never forwards "
+                    + "credentials to a pod");
+        }
+    }
+
+    /** Whether a client's requests to this server carry the client's token (as it is, or exchanged). */
+    @JsonIgnore
+    public boolean usesClientToken() {
+        return authPassthrough != null || tokenExchange != null;
     }
 
     /** Validates a server id; {@code field} names it in the error (it is {@code name} in the standalone file). */
@@ -97,17 +138,22 @@ public record ServerEntry(String id, String toolPrefix, String url, Boolean enab
 
     /** Validates an MCP endpoint URL: absolute http or https with a host. */
     public static void checkUrl(String url) {
+        checkUrl("url", url);
+    }
+
+    /** Validates an absolute http or https URL with a host; {@code field} names it in the error. */
+    public static void checkUrl(String field, String url) {
         URI uri;
         try {
             uri = new URI(url);
         } catch (URISyntaxException e) {
-            throw new ConfigValidationException("url", "'" + url + "' is not a valid URL: " + e.getReason());
+            throw new ConfigValidationException(field, "'" + url + "' is not a valid URL: " + e.getReason());
         }
         if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme())) {
-            throw new ConfigValidationException("url", "'" + url + "' must be an http or https URL");
+            throw new ConfigValidationException(field, "'" + url + "' must be an http or https URL");
         }
         if (uri.getHost() == null || uri.getHost().isBlank()) {
-            throw new ConfigValidationException("url", "'" + url + "' has no host");
+            throw new ConfigValidationException(field, "'" + url + "' has no host");
         }
     }
 }

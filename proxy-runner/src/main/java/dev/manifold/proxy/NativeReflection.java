@@ -11,7 +11,7 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
 
 /** The contract types the proxy-runner reads and writes with Jackson, registered so native builds keep them. */
 @RegisterForReflection(targets = {SessionRecord.class, GatewayConfig.class, ServerEntry.class, Workload.class,
-        ToolFilter.class, CredentialRef.class, PrefixMode.class})
+        ToolFilter.class, CredentialRef.class, dev.manifold.contracts.TokenExchange.class, PrefixMode.class})
 final class NativeReflection {
     private NativeReflection() {
     }

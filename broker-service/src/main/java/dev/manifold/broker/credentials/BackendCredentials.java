@@ -63,15 +63,24 @@ public class BackendCredentials {
     private record Binding(CredentialSource source, Set<String> serverIds, String conflict) {
     }
 
+    /** What client sessions' requests carry from the client's own token; {@code null}: nothing, ever. */
+    private final ClientTokens clientTokens;
+
     @Inject
-    public BackendCredentials(Instance<KubernetesClient> kubernetes, BrokerConfig config) {
-        this(kubernetes::get, config.configFile().isPresent());
+    public BackendCredentials(Instance<KubernetesClient> kubernetes, BrokerConfig config, ClientTokens clientTokens) {
+        this(kubernetes::get, config.configFile().isPresent(), clientTokens);
     }
 
     /** {@code kubernetes} is asked for a client only when a Secret must be read (never in standalone mode). */
     public BackendCredentials(java.util.function.Supplier<KubernetesClient> kubernetes, boolean standaloneMode) {
+        this(kubernetes, standaloneMode, null);
+    }
+
+    private BackendCredentials(java.util.function.Supplier<KubernetesClient> kubernetes, boolean standaloneMode,
+                               ClientTokens clientTokens) {
         this.kubernetes = kubernetes;
         this.standaloneMode = standaloneMode;
+        this.clientTokens = clientTokens;
     }
 
     @PreDestroy
@@ -136,6 +145,9 @@ public class BackendCredentials {
         }
         // An entry without a credential at a URL that has one is sent it too: the credential belongs to the URL.
         byUrl = Map.copyOf(next);
+        if (clientTokens != null) {
+            clientTokens.configure(entries);
+        }
         if (!standaloneMode && (!secretIds.isEmpty() || secrets != null)) {
             secretWatch().watchOnly(secretIds);
         }
@@ -196,10 +208,31 @@ public class BackendCredentials {
         return resolution instanceof Resolution.Missing missing ? missing.reason() : null;
     }
 
+    /**
+     * Whether a request on a client's behalf ({@code client} not null) to {@code url} carries the client's token,
+     * as it is or exchanged ({@link ClientTokens}); {@code null} is the broker's own traffic, which never does.
+     */
+    public boolean actsForClient(String url, ClientToken client) {
+        return client != null && clientTokens != null && clientTokens.usesClientToken(url);
+    }
+
+    /**
+     * For a request {@link #actsForClient} is true of, after {@link #authorize}: replaces a credential in
+     * {@code Authorization} with what the client's token gives (a credential in another header stays). Completes
+     * with {@code null}, or with why the request must not be sent.
+     */
+    public io.smallrye.mutiny.Uni<String> authorizeForClient(String url, ClientToken client,
+                                                             io.vertx.core.http.RequestOptions options) {
+        options.removeHeader(Credential.AUTHORIZATION);
+        return clientTokens.authorize(url, client, options::putHeader);
+    }
+
     /** Ends a backend's "answered 401" message: which credential it refused, or that none is configured. */
     public String sentFrom(String url) {
-        return resolve(url) instanceof Resolution.Ready ready ? " to the credential from " + ready.source()
+        String own = resolve(url) instanceof Resolution.Ready ready ? " to the credential from " + ready.source()
                 : " and no credentials are configured";
+        return clientTokens != null && clientTokens.usesClientToken(url)
+                ? own + " (a client's requests carry the client's token: authPassthrough or tokenExchange)" : own;
     }
 
     /** What to send to {@code url}: nothing, a credential, or why the configured one cannot be read. */

@@ -12,6 +12,7 @@ import dev.manifold.contracts.GatewayConfig;
 import dev.manifold.contracts.GatewayConfigCodec;
 import dev.manifold.contracts.PrefixMode;
 import dev.manifold.contracts.ServerEntry;
+import dev.manifold.contracts.TokenExchange;
 import dev.manifold.contracts.ToolFilter;
 
 import java.io.IOException;
@@ -33,6 +34,7 @@ import java.util.Map;
  *     enabled: true
  *     toolFilter: { include: ["get_*"], exclude: ["get_secret"] }
  *     credential: { env: WEATHER_TOKEN }   # or { file: /run/secrets/weather }; header: X-Api-Key (optional)
+ *     authPassthrough: true              # or tokenExchange: { tokenEndpoint: https://…, audience: …, scopes: [...] }
  * </pre>
  */
 public final class StandaloneConfigFile {
@@ -204,6 +206,8 @@ public final class StandaloneConfigFile {
         private CredentialRef credentialRef;
         private Credential credential;
         private String protocolHint;
+        private Boolean authPassthrough;
+        private TokenExchange tokenExchange;
         private ServerEntry entry;
 
         @JsonProperty("name")
@@ -252,6 +256,19 @@ public final class StandaloneConfigFile {
             this.protocolHint = protocolHint;
         }
 
+        @JsonProperty("authPassthrough")
+        void setAuthPassthrough(Boolean authPassthrough) {
+            this.authPassthrough = authPassthrough;
+        }
+
+        @JsonProperty("tokenExchange")
+        void setTokenExchange(TokenExchange tokenExchange) {
+            if (tokenExchange == null) {
+                throw new ConfigValidationException("tokenExchange", "must name a tokenEndpoint");
+            }
+            this.tokenExchange = tokenExchange;
+        }
+
         /** The validated entry; cross-field rules (name and url required) are checked here. */
         ServerEntry entry(int index) {
             if (entry == null) {
@@ -266,7 +283,8 @@ public final class StandaloneConfigFile {
                     if (credential != null) {
                         credential.source(); // env or file must be set
                     }
-                    entry = new ServerEntry(name, toolPrefix, url, enabled, toolFilter, credentialRef, protocolHint, null);
+                    entry = new ServerEntry(name, toolPrefix, url, enabled, toolFilter, credentialRef, protocolHint, null,
+                            authPassthrough, tokenExchange);
                 } catch (ConfigValidationException e) {
                     throw new ConfigValidationException("servers[" + index + "]." + e.field(),
                             e.getMessage().substring(e.field().length() + 2) + (name == null ? "" : " (server '" + name + "')"));

@@ -51,7 +51,12 @@ public class Authentication {
 
     /** Runs {@code then} with the caller, or answers 401/403 (503 when too many verifications wait). */
     void authenticate(Exchange ex, Consumer<Caller> then) {
-        auth.authenticate(ex.ctx.request().getHeader("Authorization"), then, (status, challenge, code, message) -> {
+        String authorization = ex.ctx.request().getHeader("Authorization");
+        auth.authenticate(authorization, caller -> {
+            ex.client = dev.manifold.broker.credentials.ClientToken.of(authorization,
+                    caller.issuer() == null ? null : caller.key());
+            then.accept(caller);
+        }, (status, challenge, code, message) -> {
             if (challenge != null) {
                 ex.ctx.response().putHeader("WWW-Authenticate", challenge);
             } else {

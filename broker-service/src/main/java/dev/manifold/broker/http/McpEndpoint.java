@@ -363,6 +363,7 @@ public class McpEndpoint {
             if (session == null || !caller.owns(session.principal())) {
                 ex.reply(404, JsonRpc.error(id, JsonRpcErrors.SESSION_NOT_FOUND, "Session not found: initialize a new session"), "unknown_session");
             } else {
+                session.clientToken(ex.client);
                 then.accept(session);
             }
         }, failure -> ex.unavailable(id, failure));

@@ -211,7 +211,7 @@ public class ServerMessages {
         }
         ObjectNode copy = message.deepCopy();
         copy.set("id", decoded.originalId());
-        backendSessions.deliver(session, backend, copy).subscribe().with(
+        backendSessions.deliver(session, backend, copy, ex.client).subscribe().with(
                 reply -> ex.accepted(),
                 failure -> ex.reply(502, JsonRpc.error(id, JsonRpcErrors.BACKEND_UNAVAILABLE,
                         "Server '" + backend.id() + "' did not take the answer: " + failure.getMessage()), "backend_error"));
@@ -226,7 +226,8 @@ public class ServerMessages {
                 ClientSession.InFlight inFlight = requestId == null ? null : session.inFlight.get(requestId.toString());
                 Backend backend = inFlight == null ? null : supervisor.get(inFlight.serverId());
                 if (backend != null) {
-                    backendSessions.cancel(session, backend, inFlight.backendId(), message.path("params").path("reason").asText(null))
+                    backendSessions.cancel(session, backend, inFlight.backendId(), message.path("params").path("reason").asText(null),
+                                    ex.client)
                             .subscribe().with(r -> {
                             }, f -> {
                             });
@@ -235,7 +236,7 @@ public class ServerMessages {
             }
             default -> {
                 for (Backend backend : backendSessions.openBackends(session)) {
-                    backendSessions.deliver(session, backend, message).subscribe().with(r -> {
+                    backendSessions.deliver(session, backend, message, ex.client).subscribe().with(r -> {
                     }, f -> LOG.debugf("%s to %s failed: %s", method, backend.id(), f.getMessage()));
                 }
                 ex.accepted();

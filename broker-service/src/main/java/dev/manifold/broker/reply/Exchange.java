@@ -29,6 +29,8 @@ public final class Exchange {
     public String method = "unknown";
     /** Whether the client's Accept header allows an SSE answer. */
     public boolean sseAccepted;
+    /** The client's Authorization and caller, once authenticated: what authPassthrough/tokenExchange servers get. */
+    public dev.manifold.broker.credentials.ClientToken client = dev.manifold.broker.credentials.ClientToken.of(null, null);
 
     Exchange(Replies replies, RoutingContext ctx, long started) {
         this.replies = replies;

@@ -92,7 +92,7 @@ public class Dispatcher {
             return;
         }
         List<Uni<Boolean>> calls = targets.stream().map(backend -> backendSessions
-                .forward(session, backend, mcp.request("logging/setLevel", params.deepCopy()), null)
+                .forward(session, backend, mcp.request("logging/setLevel", params.deepCopy()), null, ex.client)
                 .map(reply -> reply.error() == null)
                 .onFailure().recoverWithItem(false)).toList();
         Uni.join().all(calls).andFailFast().subscribe().with(results -> {
@@ -134,7 +134,7 @@ public class Dispatcher {
         session.inFlight.put(inFlightKey, new ClientSession.InFlight(serverId, backend.key(), request.get("id")));
         Relay relay = messages.relay(ex, session, backend);
         String token = mappedToken;
-        backendSessions.forward(session, backend, request, relay).subscribe().with(
+        backendSessions.forward(session, backend, request, relay, ex.client).subscribe().with(
                 reply -> {
                     cleanup(session, inFlightKey, token);
                     JsonNode answer = reply.message();

@@ -153,11 +153,11 @@ public class StatelessRequests {
         }
         ObjectNode request = mcp.request(method, params);
         Relay relay = messages.relay(ex, null, backend);
-        http.post(backend.entry().url(), backend.discoverySessionId(), backend.protocolVersion(), request, false, relay)
+        http.post(backend.entry().url(), backend.discoverySessionId(), backend.protocolVersion(), request, false, relay, ex.client)
                 // the time-box cancels the exchange (resetting its request); the backend is told to stop too
                 .ifNoItem().after(config.callTimeout()).recoverWithUni(() -> {
                     ObjectNode cancel = JsonRpc.cancelled(request.get("id"), "timed out: no answer within " + config.callTimeout());
-                    http.post(backend.entry().url(), backend.discoverySessionId(), backend.protocolVersion(), cancel, false, null)
+                    http.post(backend.entry().url(), backend.discoverySessionId(), backend.protocolVersion(), cancel, false, null, ex.client)
                             .subscribe().with(r -> {
                             }, f -> LOG.debugf("Cancelling %s on %s failed: %s", request.get("id"), serverId, f.getMessage()));
                     return Uni.createFrom().failure(BackendException.timedOut("backend-call"));

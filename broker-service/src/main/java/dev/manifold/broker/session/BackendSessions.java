@@ -1,6 +1,7 @@
 package dev.manifold.broker.session;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.manifold.broker.credentials.ClientToken;
 import dev.manifold.broker.settings.BrokerConfig;
 import dev.manifold.broker.upstream.Backend;
 import dev.manifold.broker.upstream.BackendException;
@@ -54,14 +55,19 @@ public class BackendSessions {
      * to one backend within the client's session there. Completes with {@code null} when no session is open.
      */
     public Uni<McpReply> deliver(ClientSession session, Backend backend, JsonNode message) {
+        return deliver(session, backend, message, session.clientToken());
+    }
+
+    /** {@link #deliver}, on behalf of the client request that carried {@code client}. */
+    public Uni<McpReply> deliver(ClientSession session, Backend backend, JsonNode message, ClientToken client) {
         if (backend.stateless()) {
-            return http.post(backend.entry().url(), null, McpVersions.STATELESS, message, false, null);
+            return http.post(backend.entry().url(), null, McpVersions.STATELESS, message, false, null, client);
         }
         ClientSession.BackendSession bs = session.openBackends.get(backend.key());
         if (bs == null) {
             return Uni.createFrom().nullItem();
         }
-        return send(bs, message, null);
+        return send(bs, message, null, client);
     }
 
     /**
@@ -83,11 +89,13 @@ public class BackendSessions {
      * running: it does not cancel the {@link Uni} it guards.)
      *
      * @param onOther receives other messages the backend sends on the response stream (may be null)
+     * @param client  the client's token of the request, which a server with authPassthrough or tokenExchange gets
      */
-    public Uni<McpReply> forward(ClientSession session, Backend backend, JsonNode request, McpHttpClient.ReplyStream onOther) {
+    public Uni<McpReply> forward(ClientSession session, Backend backend, JsonNode request, McpHttpClient.ReplyStream onOther,
+                                 ClientToken client) {
         AtomicBoolean sent = new AtomicBoolean();
-        return backendSession(session, backend)
-                .chain(bs -> send(bs, request, onOther, sent))
+        return backendSession(session, backend, client)
+                .chain(bs -> send(bs, request, onOther, sent, client))
                 .onFailure(BackendException.class).recoverWithUni(failure -> {
                     if (((BackendException) failure).kind() != BackendException.Kind.SESSION_EXPIRED) {
                         return Uni.createFrom().failure(failure);
@@ -96,12 +104,13 @@ public class BackendSessions {
                     reinitializations.increment();
                     session.backendSessions.remove(backend.key());
                     session.openBackends.remove(backend.key());
-                    return openBackendSession(session, backend).chain(bs -> send(bs, request, onOther, sent));
+                    return openBackendSession(session, backend, client).chain(bs -> send(bs, request, onOther, sent, client));
                 })
                 // On timeout the exchange is cancelled (its HTTP request reset) before this runs.
                 .ifNoItem().after(config.callTimeout()).recoverWithUni(() -> {
                     if (sent.get() && request.hasNonNull("id")) {
-                        cancel(session, backend, request.get("id"), "timed out: no answer within " + config.callTimeout())
+                        deliver(session, backend, JsonRpc.cancelled(request.get("id"), "timed out: no answer within "
+                                + config.callTimeout()), client)
                                 .subscribe().with(r -> {
                                 }, f -> LOG.debugf("Cancelling %s on %s failed: %s", request.get("id"), backend.id(), f.getMessage()));
                     }
@@ -114,20 +123,22 @@ public class BackendSessions {
      * notifications/cancelled} naming the backend's request id. Used when the client cancels and when the
      * broker gives up on the request (call-timeout).
      */
-    public Uni<McpReply> cancel(ClientSession session, Backend backend, JsonNode backendRequestId, String reason) {
-        return deliver(session, backend, JsonRpc.cancelled(backendRequestId, reason));
+    public Uni<McpReply> cancel(ClientSession session, Backend backend, JsonNode backendRequestId, String reason,
+                                ClientToken client) {
+        return deliver(session, backend, JsonRpc.cancelled(backendRequestId, reason), client);
     }
 
     private Uni<McpReply> send(ClientSession.BackendSession bs, JsonNode request, McpHttpClient.ReplyStream onOther,
-                               AtomicBoolean sent) {
-        return send(bs, request, onOther).onSubscription().invoke(() -> sent.set(true));
+                               AtomicBoolean sent, ClientToken client) {
+        return send(bs, request, onOther, client).onSubscription().invoke(() -> sent.set(true));
     }
 
-    private Uni<McpReply> send(ClientSession.BackendSession bs, JsonNode request, McpHttpClient.ReplyStream onOther) {
-        return http.post(bs.url(), bs.sessionId(), bs.protocolVersion(), request, false, onOther);
+    private Uni<McpReply> send(ClientSession.BackendSession bs, JsonNode request, McpHttpClient.ReplyStream onOther,
+                               ClientToken client) {
+        return http.post(bs.url(), bs.sessionId(), bs.protocolVersion(), request, false, onOther, client);
     }
 
-    private Uni<ClientSession.BackendSession> backendSession(ClientSession session, Backend backend) {
+    private Uni<ClientSession.BackendSession> backendSession(ClientSession session, Backend backend, ClientToken client) {
         if (backend.isClosed()) {
             return removed(backend);
         }
@@ -138,7 +149,7 @@ public class BackendSessions {
         // Another replica may have opened it since we cached the session: look before opening a second one.
         return sessions.storedBackendSession(session, backend.key()).chain(stored -> {
             if (stored == null) {
-                return openBackendSession(session, backend);
+                return openBackendSession(session, backend, client);
             }
             sessions.hold(session, backend.key());
             session.openBackends.put(backend.key(), stored);
@@ -152,7 +163,7 @@ public class BackendSessions {
      * failed or timed-out opening is forgotten at once, so the next request tries again instead of getting the
      * cached failure (or waiting on a cached hang) forever.
      */
-    private Uni<ClientSession.BackendSession> openBackendSession(ClientSession session, Backend backend) {
+    private Uni<ClientSession.BackendSession> openBackendSession(ClientSession session, Backend backend, ClientToken client) {
         if (backend.isClosed()) {
             return removed(backend); // a request routed just before a config change: no new session with it
         }
@@ -168,7 +179,7 @@ public class BackendSessions {
                     : McpVersions.negotiate(session.protocolVersion());
             AtomicReference<Uni<ClientSession.BackendSession>> self = new AtomicReference<>();
             // The client's own capabilities: what it can answer (sampling, elicitation, roots) is relayed to it.
-            Uni<ClientSession.BackendSession> opening = mcp.initialize(url, preferred, session.capabilities(), false)
+            Uni<ClientSession.BackendSession> opening = mcp.initialize(url, preferred, session.capabilities(), false, client)
                     .ifNoItem().after(config.connectTimeout()).failWith(() -> BackendException.timedOut("backend-session initialize"))
                     .map(init -> new ClientSession.BackendSession(url, init.sessionId(), init.protocolVersion()))
                     .invoke(bs -> {
@@ -184,7 +195,7 @@ public class BackendSessions {
                     // Forgotten before any waiting request sees the failure: a retry opens a new one.
                     .onFailure().invoke(failure -> session.backendSessions.remove(k, self.get()))
                     // The first request waits for the backend's GET stream when the client has one to relay to.
-                    .call(bs -> sessions.openBackendStream(session, backend, bs))
+                    .call(bs -> sessions.openBackendStream(session, backend, bs, client))
                     .memoize().indefinitely();
             self.set(opening);
             return opening;

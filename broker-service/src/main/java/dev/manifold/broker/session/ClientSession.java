@@ -52,6 +52,12 @@ public final class ClientSession {
     /** Progress tokens sent to backends, mapped back to the client's own token. */
     public final Map<String, JsonNode> progressTokens = new ConcurrentHashMap<>();
     private final JsonNode capabilities;
+    /**
+     * The Authorization of the latest request of this session's caller, in memory only (never in Redis): what the
+     * broker's own messages within the session (a DELETE, an answer it gives a backend itself) carry to a server
+     * with authPassthrough or tokenExchange. Each client request carries its own.
+     */
+    private volatile dev.manifold.broker.credentials.ClientToken clientToken;
 
     public ClientSession(String id, String protocolVersion, JsonNode clientInfo, String principal, long createdAt) {
         this(id, protocolVersion, clientInfo, null, principal, createdAt);
@@ -66,6 +72,17 @@ public final class ClientSession {
         this.principal = principal;
         this.createdAt = createdAt;
         this.touchedAt = System.currentTimeMillis();
+    }
+
+    /** The client token of this session's latest request ({@link dev.manifold.broker.credentials.ClientToken#of}). */
+    public dev.manifold.broker.credentials.ClientToken clientToken() {
+        dev.manifold.broker.credentials.ClientToken token = clientToken;
+        return token != null ? token : dev.manifold.broker.credentials.ClientToken.of(null, null);
+    }
+
+    /** Remembers the client token of a request of this session's caller. */
+    public void clientToken(dev.manifold.broker.credentials.ClientToken token) {
+        this.clientToken = token;
     }
 
     /** Records that the server-to-client request the client knows as {@code exposedId} timed out. */

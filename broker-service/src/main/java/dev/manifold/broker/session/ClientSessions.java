@@ -278,7 +278,8 @@ public class ClientSessions {
      * request until the backend has a stream for what it sends unsolicited: a server drops a request it sends
      * while no stream is open, and a tool waiting for its answer (roots/list, say) would then never complete.
      */
-    Uni<Void> openBackendStream(ClientSession session, Backend backend, ClientSession.BackendSession bs) {
+    Uni<Void> openBackendStream(ClientSession session, Backend backend, ClientSession.BackendSession bs,
+                                dev.manifold.broker.credentials.ClientToken client) {
         if (bs.sessionId() == null || session.standalone == null || backend.isClosed()
                 || session.backendStreams.containsKey(backend.key())) {
             return Uni.createFrom().voidItem();
@@ -291,7 +292,7 @@ public class ClientSessions {
         CompletableFuture<Void> answered = new CompletableFuture<>();
         http.openStream(bs.url(), bs.sessionId(), bs.protocolVersion(),
                         message -> backendMessages.accept(session, backend, message),
-                        () -> session.backendStreams.remove(backend.key()))
+                        () -> session.backendStreams.remove(backend.key()), client)
                 .subscribe().with(handle -> {
                     answered.complete(null);
                     if (handle == null) {
@@ -414,7 +415,7 @@ public class ClientSessions {
             }
             changed = true;
             if (bs.sessionId() != null) {
-                http.deleteSession(bs.url(), bs.sessionId(), bs.protocolVersion()).subscribe().with(v -> {
+                http.deleteSession(bs.url(), bs.sessionId(), bs.protocolVersion(), session.clientToken()).subscribe().with(v -> {
                 }, failure -> {
                 });
             }

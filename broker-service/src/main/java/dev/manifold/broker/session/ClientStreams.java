@@ -79,7 +79,7 @@ public class ClientStreams {
         for (Backend backend : supervisor.all()) {
             ClientSession.BackendSession bs = session.openBackends.get(backend.key());
             if (bs != null) {
-                sessions.openBackendStream(session, backend, bs);
+                sessions.openBackendStream(session, backend, bs, session.clientToken());
             }
         }
     }

@@ -235,4 +235,38 @@ public interface BrokerConfig {
 
     /** OAuth resource-server mode ({@code auth.mode=oauth}) and its issuer; anonymous by default (README). */
     dev.manifold.runtime.auth.AuthConfig auth();
+
+    /** The broker as an OAuth client for servers with {@code tokenExchange} (RFC 8693). */
+    TokenExchangeClient tokenExchange();
+
+    /** {@code manifold.broker.token-exchange.*}. */
+    interface TokenExchangeClient {
+        /**
+         * The broker's client id at the token endpoints of servers with {@code tokenExchange}. Unset: such servers'
+         * client requests fail, saying this key is missing.
+         */
+        Optional<String> clientId();
+
+        /**
+         * The broker's client secret (env {@code MANIFOLD_BROKER_TOKEN_EXCHANGE_CLIENT_SECRET}, from a Secret), sent
+         * with HTTP Basic authentication. Unset: the broker authenticates as a public client (its id only).
+         */
+        Optional<String> clientSecret();
+
+        /** An exchanged token is used until this long before it expires, then exchanged again. */
+        @WithDefault("30s")
+        Duration expirySkew();
+
+        /** An exchanged token is kept at most this long, even when it lives longer; one without expires_in is not kept. */
+        @WithDefault("1h")
+        Duration maxLifetime();
+
+        /** Exchanged tokens kept, one per caller and server; the least recently used go first. */
+        @WithDefault("10000")
+        int cacheSize();
+
+        /** How long an exchange may take before the client's request fails. */
+        @WithDefault("10s")
+        Duration timeout();
+    }
 }

@@ -157,7 +157,7 @@ public class BackendSupervisor {
         streams.close(backend);
         String sid = backend.discoverySessionId;
         if (sid != null && backend.state == BackendState.READY) {
-            http.deleteSession(backend.entry().url(), sid, backend.protocolVersion).subscribe().with(v -> {
+            http.deleteSession(backend.entry().url(), sid, backend.protocolVersion, null).subscribe().with(v -> {
             });
         }
         closeListeners.forEach(l -> {
@@ -272,7 +272,7 @@ public class BackendSupervisor {
                             if (backend.closed || backend.attempts.get() != attempt) {
                                 // removed meanwhile, or this attempt timed out and a newer one runs
                                 if (session.sessionId() != null) {
-                                    http.deleteSession(url, session.sessionId(), session.protocolVersion()).subscribe().with(v -> {
+                                    http.deleteSession(url, session.sessionId(), session.protocolVersion(), null).subscribe().with(v -> {
                                     });
                                 }
                                 return;
@@ -288,7 +288,7 @@ public class BackendSupervisor {
                             backend.streams = found.streamed();
                             backend.consecutiveFailures = 0;
                             if (oldSid != null && !oldSid.equals(session.sessionId())) {
-                                http.deleteSession(url, oldSid, session.protocolVersion()).subscribe().with(v -> {
+                                http.deleteSession(url, oldSid, session.protocolVersion(), null).subscribe().with(v -> {
                                 });
                             }
                             Mdc.aboutServer(backend.id(), () -> LOG.infof(

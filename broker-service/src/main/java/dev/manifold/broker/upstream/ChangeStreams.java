@@ -78,7 +78,7 @@ final class ChangeStreams {
                     // other messages on the discovery session are not for any client
                 }
             }
-        }, () -> backend.changeStream = null).subscribe().with(handle -> {
+        }, () -> backend.changeStream = null, null).subscribe().with(handle -> {
             backend.streamOffered = handle != null;
             if (handle != null && !backend.closed && session.sessionId().equals(backend.discoverySessionId)) {
                 backend.changeStream = handle;

@@ -1,6 +1,7 @@
 package dev.manifold.broker.upstream;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.manifold.contracts.McpVersions;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -50,5 +51,21 @@ public final class JsonRpc {
             params.put("reason", reason);
         }
         return node;
+    }
+
+    /** A copy of a request with the 2026-07-28 _meta keys (version, capabilities) added where missing. */
+    static JsonNode withStatelessMeta(JsonNode message) {
+        com.fasterxml.jackson.databind.node.ObjectNode copy = ((com.fasterxml.jackson.databind.node.ObjectNode) message).deepCopy();
+        com.fasterxml.jackson.databind.node.ObjectNode params = copy.get("params") instanceof com.fasterxml.jackson.databind.node.ObjectNode p
+                ? p : copy.putObject("params");
+        com.fasterxml.jackson.databind.node.ObjectNode meta = params.get("_meta") instanceof com.fasterxml.jackson.databind.node.ObjectNode m
+                ? m : params.putObject("_meta");
+        if (!meta.has(McpVersions.META_PROTOCOL_VERSION)) {
+            meta.put(McpVersions.META_PROTOCOL_VERSION, McpVersions.STATELESS);
+        }
+        if (!meta.has(McpVersions.META_CLIENT_CAPABILITIES)) {
+            meta.putObject(McpVersions.META_CLIENT_CAPABILITIES);
+        }
+        return copy;
     }
 }

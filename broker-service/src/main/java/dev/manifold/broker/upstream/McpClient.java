@@ -131,13 +131,19 @@ public class McpClient {
      */
     public Uni<InitializedSession> initialize(String url, String protocolVersion, JsonNode clientCapabilities,
                                               boolean freshConnection) {
+        return initialize(url, protocolVersion, clientCapabilities, freshConnection, null);
+    }
+
+    /** {@link #initialize}, for a client session: {@code client} is the token of the client's request. */
+    public Uni<InitializedSession> initialize(String url, String protocolVersion, JsonNode clientCapabilities,
+                                              boolean freshConnection, dev.manifold.broker.credentials.ClientToken client) {
         ObjectNode params = mapper.createObjectNode();
         params.put("protocolVersion", protocolVersion);
         params.set("capabilities", clientCapabilities == null ? mapper.createObjectNode() : clientCapabilities);
         ObjectNode info = params.putObject("clientInfo");
         info.put("name", "manifold-broker");
         info.put("version", "0.1.0");
-        return http.post(url, null, null, request("initialize", params), freshConnection, null)
+        return http.post(url, null, null, request("initialize", params), freshConnection, null, client)
                 .onFailure(BackendException.class).transform(failure -> {
                     BackendException be = (BackendException) failure;
                     if (be.kind() == BackendException.Kind.PROTOCOL || (be.status() >= 400 && be.status() < 500)) {
@@ -160,7 +166,7 @@ public class McpClient {
                     initialized.put("jsonrpc", "2.0");
                     initialized.put("method", "notifications/initialized");
                     InitializedSession session = new InitializedSession(reply.sessionId(), version, result.path("capabilities"));
-                    return http.post(url, reply.sessionId(), version, initialized, freshConnection, null)
+                    return http.post(url, reply.sessionId(), version, initialized, freshConnection, null, client)
                             .replaceWith(session);
                 });
     }

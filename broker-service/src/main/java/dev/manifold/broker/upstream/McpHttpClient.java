@@ -7,6 +7,7 @@ import dev.manifold.contracts.McpHeaders;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.manifold.broker.credentials.BackendCredentials;
+import dev.manifold.broker.credentials.ClientToken;
 import dev.manifold.broker.settings.BrokerConfig;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.common.vertx.VertxContext;
@@ -66,6 +67,7 @@ public class McpHttpClient {
     private final HttpClient streams;
 
     private final HopTracing tracing;
+    private final EventLoops eventLoops;
     private final StreamedAnswers streamedAnswers;
     private final BackendCredentials credentials;
 
@@ -74,6 +76,7 @@ public class McpHttpClient {
         this.vertx = vertx;
         this.mapper = mapper;
         this.tracing = tracing;
+        this.eventLoops = new EventLoops(vertx);
         this.credentials = credentials;
         int connectMillis = (int) Math.max(1, config.connectTimeout().toMillis());
         this.pooled = vertx.createHttpClient(new HttpClientOptions()
@@ -94,7 +97,15 @@ public class McpHttpClient {
                 new PoolOptions().setHttp1MaxSize(4096));
         this.deleteTimeoutMillis = connectMillis;
         this.streamedAnswers = new StreamedAnswers(vertx, streams, this::parseOrNull,
-                (url, options) -> credentials.authorize(url, options::putHeader));
+                (url, options, sent) -> {
+                    credentials.authorize(url, options::putHeader);
+                    if (credentials.actsForClient(url, ClientToken.of(sent, null))) {
+                        options.removeHeader("Authorization"); // the client's token, as the cut-off request carried it
+                        if (sent != null) {
+                            options.putHeader("Authorization", sent);
+                        }
+                    }
+                });
     }
 
     private final long deleteTimeoutMillis;
@@ -115,9 +126,19 @@ public class McpHttpClient {
      */
     public Uni<McpReply> post(String url, String sessionId, String protocolVersion, JsonNode message,
                               boolean freshConnection, ReplyStream onOther) {
+        return post(url, sessionId, protocolVersion, message, freshConnection, onOther, null);
+    }
+
+    /**
+     * Posts one JSON-RPC message on a client's behalf: {@code client} is the client's token, which a server with
+     * {@code authPassthrough} or {@code tokenExchange} gets (as it is, or exchanged) instead of the broker's own
+     * credential in {@code Authorization}; {@code null} for the broker's own traffic.
+     */
+    public Uni<McpReply> post(String url, String sessionId, String protocolVersion, JsonNode message,
+                              boolean freshConnection, ReplyStream onOther, ClientToken client) {
         JsonRpcMessage rpc = JsonRpcMessage.of(message).orElse(null);
         if (McpVersions.STATELESS.equals(protocolVersion) && rpc instanceof JsonRpcMessage.Request) {
-            message = withStatelessMeta(message);
+            message = JsonRpc.withStatelessMeta(message);
         }
         byte[] body;
         try {
@@ -125,7 +146,6 @@ public class McpHttpClient {
         } catch (Exception e) {
             return Uni.createFrom().failure(new IllegalArgumentException("cannot serialize message", e));
         }
-        JsonNode requestId = message.get("id");
         RequestOptions options = new RequestOptions()
                 .setMethod(HttpMethod.POST)
                 .setAbsoluteURI(url)
@@ -141,6 +161,18 @@ public class McpHttpClient {
         if (unreadable != null) {
             return notContacted(url, unreadable);
         }
+        if (credentials.actsForClient(url, client)) {
+            JsonNode sent = message;
+            return credentials.authorizeForClient(url, client, options).chain(problem -> problem != null
+                    ? notContacted(url, problem)
+                    : send(url, sessionId, protocolVersion, sent, rpc, body, options, freshConnection, onOther));
+        }
+        return send(url, sessionId, protocolVersion, message, rpc, body, options, freshConnection, onOther);
+    }
+
+    private Uni<McpReply> send(String url, String sessionId, String protocolVersion, JsonNode message, JsonRpcMessage rpc,
+                               byte[] body, RequestOptions options, boolean freshConnection, ReplyStream onOther) {
+        JsonNode requestId = message.get("id");
         if (McpVersions.STATELESS.equals(protocolVersion) && rpc != null && rpc.method() != null) {
             // 2026-07-28: the method and the addressed name are mirrored in headers for intermediaries
             String method = rpc.method();
@@ -190,7 +222,7 @@ public class McpHttpClient {
                     }
                 }
             });
-            onEventLoop(() -> client.request(options)
+            eventLoops.run(() -> client.request(options)
                     .compose(request -> {
                         inFlight.set(request);
                         if (done.get()) {
@@ -226,60 +258,12 @@ public class McpHttpClient {
     }
 
     /**
-     * Runs an exchange on an event loop. Started from a worker thread (a retry of the connect guard, a config
-     * apply), the response future is completed on the connection's event loop but its listener is queued as a task,
-     * and a small response can end before the listener sets its handlers (IllegalStateException: the response
-     * has already been read), failing the attempt and costing a backoff interval.
-     */
-    private void onEventLoop(Runnable exchange) {
-        if (Context.isOnEventLoopThread() && VertxContext.isOnDuplicatedContext()) {
-            exchange.run(); // a client request's context: its MDC and trace go with the exchange
-        } else {
-            // A duplicated context of the exchange's own (a probe, a connect), so that what its callbacks put in
-            // the MDC (the server id of a log line) stays with this exchange.
-            Context base = Context.isOnEventLoopThread() ? Vertx.currentContext() : eventLoop();
-            VertxContext.createNewDuplicatedContext(base).runOnContext(v -> exchange.run());
-        }
-    }
-
-    private volatile Context eventLoop;
-
-    private Context eventLoop() {
-        Context context = eventLoop;
-        if (context == null) {
-            synchronized (this) {
-                context = eventLoop;
-                if (context == null) {
-                    eventLoop = context = ((VertxInternal) vertx).createEventLoopContext();
-                }
-            }
-        }
-        return context;
-    }
-
-    /** A copy of a request with the 2026-07-28 _meta keys (version, capabilities) added where missing. */
-    private JsonNode withStatelessMeta(JsonNode message) {
-        com.fasterxml.jackson.databind.node.ObjectNode copy = ((com.fasterxml.jackson.databind.node.ObjectNode) message).deepCopy();
-        com.fasterxml.jackson.databind.node.ObjectNode params = copy.get("params") instanceof com.fasterxml.jackson.databind.node.ObjectNode p
-                ? p : copy.putObject("params");
-        com.fasterxml.jackson.databind.node.ObjectNode meta = params.get("_meta") instanceof com.fasterxml.jackson.databind.node.ObjectNode m
-                ? m : params.putObject("_meta");
-        if (!meta.has(McpVersions.META_PROTOCOL_VERSION)) {
-            meta.put(McpVersions.META_PROTOCOL_VERSION, McpVersions.STATELESS);
-        }
-        if (!meta.has(McpVersions.META_CLIENT_CAPABILITIES)) {
-            meta.putObject(McpVersions.META_CLIENT_CAPABILITIES);
-        }
-        return copy;
-    }
-
-    /**
      * Opens the session's server-to-client stream (GET). Completes with {@code true} once the stream is open and
      * with {@code false} when the backend offers none (405 or any non-SSE answer). Messages go to
      * {@code onMessage}; {@code onEnd} runs once when an open stream ends or fails. Returns a handle that closes it.
      */
     public Uni<Runnable> openStream(String url, String sessionId, String protocolVersion, Consumer<JsonNode> onMessage,
-                                    Runnable onEnd) {
+                                    Runnable onEnd, ClientToken client) {
         RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET).setAbsoluteURI(url)
                 .putHeader("Accept", "text/event-stream")
                 .putHeader(McpHeaders.SESSION_ID, sessionId);
@@ -290,7 +274,15 @@ public class McpHttpClient {
         if (unreadable != null) {
             return notContacted(url, unreadable);
         }
-        return Uni.createFrom().<Runnable>emitter(emitter -> onEventLoop(() -> streams.request(options)
+        if (credentials.actsForClient(url, client)) {
+            return credentials.authorizeForClient(url, client, options).chain(problem -> problem != null
+                    ? notContacted(url, problem) : stream(url, options, onMessage, onEnd));
+        }
+        return stream(url, options, onMessage, onEnd);
+    }
+
+    private Uni<Runnable> stream(String url, RequestOptions options, Consumer<JsonNode> onMessage, Runnable onEnd) {
+        return Uni.createFrom().<Runnable>emitter(emitter -> eventLoops.run(() -> streams.request(options)
                 .compose(request -> request.send().onSuccess(response -> {
                     String type = response.getHeader("Content-Type");
                     if (response.statusCode() != 200 || type == null || !type.toLowerCase().startsWith("text/event-stream")) {
@@ -327,7 +319,7 @@ public class McpHttpClient {
     }
 
     /** Sends DELETE for a backend session; failures are ignored, the backend will expire it. */
-    public Uni<Void> deleteSession(String url, String sessionId, String protocolVersion) {
+    public Uni<Void> deleteSession(String url, String sessionId, String protocolVersion, ClientToken client) {
         RequestOptions options = new RequestOptions().setMethod(HttpMethod.DELETE).setAbsoluteURI(url)
                 .setIdleTimeout(deleteTimeoutMillis)
                 .putHeader(McpHeaders.SESSION_ID, sessionId);
@@ -335,10 +327,12 @@ public class McpHttpClient {
             options.putHeader(McpHeaders.PROTOCOL_VERSION, protocolVersion);
         }
         credentials.authorize(url, options::putHeader); // sent without one when it cannot be read: the backend expires the session anyway
-        return Uni.createFrom().completionStage(() -> pooled.request(options)
+        Uni<String> authorized = credentials.actsForClient(url, client)
+                ? credentials.authorizeForClient(url, client, options) : Uni.createFrom().nullItem();
+        return authorized.chain(ignored -> Uni.createFrom().completionStage(() -> pooled.request(options)
                         .compose(HttpClientRequest::send)
                         .compose(HttpClientResponse::body)
-                        .toCompletionStage())
+                        .toCompletionStage()))
                 .replaceWithVoid()
                 .onFailure().recoverWithNull();
     }

@@ -25,14 +25,19 @@ final class StreamedAnswers {
     private final HttpClient streams;
     private final Function<String, JsonNode> parse;
     /** Adds the URL's credential to a request; returns why it cannot be read, or null. */
-    private final java.util.function.BiFunction<String, RequestOptions, String> authorize;
+    private final Authorizer authorize;
 
     StreamedAnswers(Vertx vertx, HttpClient streams, Function<String, JsonNode> parse,
-                    java.util.function.BiFunction<String, RequestOptions, String> authorize) {
+                    Authorizer authorize) {
         this.vertx = vertx;
         this.streams = streams;
         this.authorize = authorize;
         this.parse = parse;
+    }
+
+    /** Puts a resume's credentials in its headers; {@code sent} is the Authorization the cut-off request carried. */
+    interface Authorizer {
+        void resume(String url, RequestOptions resume, String sent);
     }
 
     /**
@@ -89,7 +94,8 @@ final class StreamedAnswers {
                 if (protocolVersion != null) {
                     options.putHeader(McpHeaders.PROTOCOL_VERSION, protocolVersion);
                 }
-                authorize.apply(url, options); // unreadable now: the resume is refused and the answer fails as cut off
+                // unreadable now: the resume is refused and the answer fails as cut off
+                authorize.resume(url, options, response.request().headers().get("Authorization"));
                 streams.request(options).compose(HttpClientRequest::send).onComplete(ar -> {
                     if (ar.failed()) {
                         fail.accept(BackendException.classify(url, ar.cause()));

@@ -89,7 +89,7 @@ public final class OfflineBroker implements AutoCloseable {
     public String use(ClientSession session, String serverId) {
         Backend backend = supervisor.get(serverId);
         ObjectNode call = mapper.createObjectNode().put("jsonrpc", "2.0").put("id", 1).put("method", "tools/call");
-        backendSessions.forward(session, backend, call, null).await().indefinitely();
+        backendSessions.forward(session, backend, call, null, null).await().indefinitely();
         return session.openBackends.get(backend.key()).sessionId();
     }
 
@@ -112,7 +112,8 @@ public final class OfflineBroker implements AutoCloseable {
 
         @Override
         public Uni<McpReply> post(String url, String sessionId, String protocolVersion, JsonNode message,
-                                  boolean freshConnection, ReplyStream onOther) {
+                                  boolean freshConnection, ReplyStream onOther,
+                                  dev.manifold.broker.credentials.ClientToken client) {
             if (!message.has("id")) {
                 return Uni.createFrom().item(new McpReply(202, sessionId, null));
             }
@@ -129,7 +130,8 @@ public final class OfflineBroker implements AutoCloseable {
         }
 
         @Override
-        public Uni<Void> deleteSession(String url, String sessionId, String protocolVersion) {
+        public Uni<Void> deleteSession(String url, String sessionId, String protocolVersion,
+                                       dev.manifold.broker.credentials.ClientToken client) {
             deleted.add(sessionId);
             return Uni.createFrom().voidItem();
         }

@@ -12,14 +12,21 @@ import static io.restassured.RestAssured.given;
 /** A minimal MCP client over rest-assured for tests against the broker's /mcp. */
 public final class McpClient {
     private final String sessionId;
+    private final String authorization;
 
-    private McpClient(String sessionId) {
+    private McpClient(String sessionId, String authorization) {
         this.sessionId = sessionId;
+        this.authorization = authorization;
     }
 
     /** Initializes a session and sends notifications/initialized. */
     public static McpClient initialize() {
-        Response response = given().contentType("application/json").accept("application/json, text/event-stream")
+        return initialize(null);
+    }
+
+    /** Initializes a session whose every request carries {@code authorization} (none when null). */
+    public static McpClient initialize(String authorization) {
+        Response response = spec(authorization)
                 .body("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-06-18\","
                         + "\"capabilities\":{},\"clientInfo\":{\"name\":\"test\",\"version\":\"1\"}}}")
                 .post("/mcp");
@@ -28,7 +35,7 @@ public final class McpClient {
         if (sid == null) {
             throw new AssertionError("initialize returned no Mcp-Session-Id");
         }
-        McpClient client = new McpClient(sid);
+        McpClient client = new McpClient(sid, authorization);
         client.post("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}").then().statusCode(202);
         return client;
     }
@@ -42,9 +49,14 @@ public final class McpClient {
      * response ends the stream); the events before it are kept in {@link #lastEvents()}.
      */
     public Response post(String body) {
-        Response response = given().contentType("application/json").accept("application/json, text/event-stream")
-                .header("Mcp-Session-Id", sessionId).body(body).post("/mcp");
+        Response response = spec(authorization).header("Mcp-Session-Id", sessionId).body(body).post("/mcp");
         return unwrap(response);
+    }
+
+    private static io.restassured.specification.RequestSpecification spec(String authorization) {
+        io.restassured.specification.RequestSpecification spec = given().contentType("application/json")
+                .accept("application/json, text/event-stream");
+        return authorization == null ? spec : spec.header("Authorization", authorization);
     }
 
     private final List<String> lastEvents = new ArrayList<>();

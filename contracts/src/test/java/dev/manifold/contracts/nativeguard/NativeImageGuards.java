@@ -260,6 +260,20 @@ public final class NativeImageGuards {
      */
     public static List<String> caffeineGeneratedClasses(Map<?, ?> cacheAsMap) {
         Class<?> local = cacheAsMap.getClass();
+        if (local.getName().startsWith(CAFFEINE_PACKAGE + "LocalAsyncCache$")) {
+            // an asynchronous cache's map view: its asyncCache's cache() is the map that picks the generated classes
+            try {
+                Field f = local.getDeclaredField("asyncCache");
+                f.setAccessible(true);
+                Object async = f.get(cacheAsMap);
+                java.lang.reflect.Method cache = Class.forName(CAFFEINE_PACKAGE + "LocalAsyncCache").getDeclaredMethod("cache");
+                cache.setAccessible(true);
+                return caffeineGeneratedClasses((Map<?, ?>) cache.invoke(async));
+            } catch (ReflectiveOperationException e) {
+                // fall through to the failure below
+            }
+            return fail("Caffeine's asynchronous map view has no delegate map any more: update this guard");
+        }
         if (local.getName().startsWith(CAFFEINE_PACKAGE + "UnboundedLocalCache")) {
             return List.of();
         }

@@ -10,7 +10,7 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
 
 /** The contracts types Jackson serializes when the config is published, registered for native images. */
 @RegisterForReflection(targets = {GatewayConfig.class, ServerEntry.class, Workload.class, ToolFilter.class,
-        CredentialRef.class, PrefixMode.class})
+        CredentialRef.class, dev.manifold.contracts.TokenExchange.class, PrefixMode.class})
 final class ContractsReflection {
     private ContractsReflection() {
     }
