@@ -54,6 +54,12 @@ class BadInputTest {
         client.resource(Fixtures.urlServer(NS, "bad-url", "badurl_", "ftp://files.example/mcp")).create();
         client.resource(McpServers.named(NS, "bad-header").prefix("badheader_").url("http://header.example/mcp")
                 .credential("tokens", "token", "Content-Length").build()).create();
+        client.resource(McpServers.named(NS, "both-auth").prefix("bothauth_").url("http://auth.example/mcp")
+                .authPassthrough().tokenExchange("https://sts.example/token", null).build()).create();
+        client.resource(McpServers.named(NS, "workload-auth").prefix("wlauth_").workload("ghcr.io/example/mcp:1")
+                .authPassthrough().build()).create();
+        client.resource(McpServers.named(NS, "bad-scope").prefix("badscope_").url("http://scope.example/mcp")
+                .tokenExchange("https://sts.example/token", null, "tools read").build()).create();
 
         assertRejected(client, "both", ConditionReasons.INVALID_SPEC,
                 "exactly one of spec.targetRef, spec.url or spec.workload must be set, found 2");
@@ -65,17 +71,35 @@ class BadInputTest {
         assertRejected(client, "bad-url", ConditionReasons.INVALID_SPEC, "must be an http or https URL");
         assertRejected(client, "bad-header", ConditionReasons.INVALID_SPEC,
                 "spec.credentialRef.header: 'Content-Length' is set by the broker itself");
+        assertRejected(client, "both-auth", ConditionReasons.INVALID_SPEC,
+                "spec.authPassthrough: cannot be combined with tokenExchange");
+        assertRejected(client, "workload-auth", ConditionReasons.INVALID_SPEC,
+                "spec.authPassthrough: is not supported for a workload server");
+        assertRejected(client, "bad-scope", ConditionReasons.INVALID_SPEC,
+                "spec.tokenExchange.scopes: 'tools read' is not an OAuth scope");
 
         // The operator still works: a good server next to them is published, with its credential reference and header
         // (what the broker reads), and the bad ones are not.
         client.resource(McpServers.named(NS, "good").prefix("good_").url("http://good.example/mcp")
                 .credential("good-token", "token", "X-Api-Key").build()).create();
+        // ...and the client-token settings the broker acts on (ClientTokensTest, SystemIT) are published as written
+        client.resource(McpServers.named(NS, "pass").prefix("pass_").url("http://pass.example/mcp")
+                .authPassthrough().build()).create();
+        client.resource(McpServers.named(NS, "xchg").prefix("xchg_").url("http://xchg.example/mcp")
+                .tokenExchange("https://sts.example/token", "api://xchg", "tools.write", "tools.read").build()).create();
         GatewayConfig published = await().atMost(Duration.ofSeconds(30))
                 .until(() -> Fixtures.publishedConfig(redis, config.redisPrefix()).orElse(null),
-                        c -> c != null && c.server(NS + "/good").isPresent());
+                        c -> c != null && c.server(NS + "/good").isPresent() && c.server(NS + "/pass").isPresent()
+                                && c.server(NS + "/xchg").isPresent());
         assertEquals(new CredentialRef(NS, "good-token", "token", "X-Api-Key"),
                 published.server(NS + "/good").orElseThrow().credentialRef());
-        for (String name : new String[] {"both", "bad-prefix", "no-prefix", "no-target", "bad-url", "bad-header"}) {
+        assertNull(published.server(NS + "/good").orElseThrow().authPassthrough(), "off unless asked for");
+        assertEquals(Boolean.TRUE, published.server(NS + "/pass").orElseThrow().authPassthrough());
+        assertEquals(new dev.manifold.contracts.TokenExchange("https://sts.example/token", "api://xchg",
+                        java.util.List.of("tools.read", "tools.write")),
+                published.server(NS + "/xchg").orElseThrow().tokenExchange());
+        for (String name : new String[] {"both", "bad-prefix", "no-prefix", "no-target", "bad-url", "bad-header",
+                "both-auth", "workload-auth", "bad-scope"}) {
             assertTrue(published.server(NS + "/" + name).isEmpty(), name + " must not be published");
         }
         assertNull(client.resources(StatefulSet.class).inNamespace(NS).withName("both").get(),

@@ -73,6 +73,22 @@ public final class McpServers {
         return this;
     }
 
+    /** {@code spec.authPassthrough: true}. */
+    public McpServers authPassthrough() {
+        spec.setAuthPassthrough(true);
+        return this;
+    }
+
+    /** {@code spec.tokenExchange} at {@code endpoint}, asking for {@code audience} (null: the URL) and {@code scopes}. */
+    public McpServers tokenExchange(String endpoint, String audience, String... scopes) {
+        dev.manifold.controller.api.v1alpha1.TokenExchangeSpec exchange = new dev.manifold.controller.api.v1alpha1.TokenExchangeSpec();
+        exchange.setTokenEndpoint(endpoint);
+        exchange.setAudience(audience);
+        exchange.setScopes(scopes.length == 0 ? null : java.util.List.of(scopes));
+        spec.setTokenExchange(exchange);
+        return this;
+    }
+
     /** {@code spec.enabled: false}. */
     public McpServers disabled() {
         spec.setEnabled(false);

@@ -2,6 +2,7 @@ package dev.manifold.controller.publish;
 
 import dev.manifold.contracts.CredentialRef;
 import dev.manifold.contracts.ServerEntry;
+import dev.manifold.contracts.TokenExchange;
 import dev.manifold.contracts.ToolFilter;
 import dev.manifold.contracts.Workload;
 import dev.manifold.controller.api.v1alpha1.MCPServer;
@@ -35,7 +36,10 @@ public final class ConfigEntries {
             workload = new Workload(name, WorkloadNames.headlessService(name), ns, WorkloadNames.port(w),
                     WorkloadNames.path(w), WorkloadNames.replicas(w));
         }
+        TokenExchange exchange = spec.getTokenExchange() == null ? null : new TokenExchange(
+                spec.getTokenExchange().getTokenEndpoint(), spec.getTokenExchange().getAudience(),
+                spec.getTokenExchange().getScopes());
         return new ServerEntry(server.id(), spec.getToolPrefix(), url, Boolean.TRUE, filter, credential,
-                spec.getProtocolHint(), workload);
+                spec.getProtocolHint(), workload, spec.getAuthPassthrough(), exchange);
     }
 }

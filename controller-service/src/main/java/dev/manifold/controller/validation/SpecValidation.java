@@ -2,6 +2,8 @@ package dev.manifold.controller.validation;
 
 import dev.manifold.contracts.ConfigValidationException;
 import dev.manifold.contracts.CredentialRef;
+import dev.manifold.contracts.TokenExchange;
+import dev.manifold.controller.api.v1alpha1.TokenExchangeSpec;
 
 import dev.manifold.contracts.PrefixMode;
 import dev.manifold.contracts.ServerEntry;
@@ -73,6 +75,7 @@ public final class SpecValidation {
                 problems.add(e.getMessage());
             }
         }
+        problems.addAll(clientAuthProblems(spec));
         if (spec.getToolFilter() != null) {
             for (List<String> globs : new ArrayList<>(java.util.Arrays.asList(spec.getToolFilter().getInclude(),
                     spec.getToolFilter().getExclude()))) {
@@ -80,6 +83,26 @@ public final class SpecValidation {
                     problems.add("spec.toolFilter globs must not be empty");
                     break;
                 }
+            }
+        }
+        return problems;
+    }
+
+    /** authPassthrough and tokenExchange: the contracts' rules, with each problem named by its spec field. */
+    private static List<String> clientAuthProblems(MCPServerSpec spec) {
+        List<String> problems = new ArrayList<>();
+        boolean passthrough = Boolean.TRUE.equals(spec.getAuthPassthrough());
+        try {
+            ServerEntry.checkClientAuth(passthrough, spec.getTokenExchange() != null, spec.getWorkload() != null);
+        } catch (ConfigValidationException e) {
+            problems.add("spec." + e.getMessage());
+        }
+        TokenExchangeSpec exchange = spec.getTokenExchange();
+        if (exchange != null) {
+            try {
+                new TokenExchange(exchange.getTokenEndpoint(), exchange.getAudience(), exchange.getScopes());
+            } catch (ConfigValidationException e) {
+                problems.add("spec." + e.getMessage());
             }
         }
         return problems;

@@ -15,6 +15,10 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
  */
 @ValidationRule(value = "(has(self.targetRef) ? 1 : 0) + (has(self.url) ? 1 : 0) + (has(self.workload) ? 1 : 0) == 1",
         message = "exactly one of targetRef, url or workload must be set")
+@ValidationRule(value = "!(has(self.authPassthrough) && self.authPassthrough && has(self.tokenExchange))",
+        message = "authPassthrough and tokenExchange cannot both be set")
+@ValidationRule(value = "!has(self.workload) || !(has(self.tokenExchange) || (has(self.authPassthrough) && self.authPassthrough))",
+        message = "authPassthrough and tokenExchange are not supported for a workload server")
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @RegisterForReflection
 public class MCPServerSpec {
@@ -39,6 +43,14 @@ public class MCPServerSpec {
 
     @JsonPropertyDescription("The Secret key (in this namespace) holding the credential the broker sends to the server.")
     private CredentialRefSpec credentialRef;
+
+    @JsonPropertyDescription("Forward the caller's own Authorization header with the caller's requests to this server. "
+            + "Off by default: a client's token never reaches a server otherwise.")
+    private Boolean authPassthrough;
+
+    @JsonPropertyDescription("Exchange the caller's bearer token (RFC 8693) for one meant for this server, sent with the "
+            + "caller's requests to it.")
+    private TokenExchangeSpec tokenExchange;
 
     @JsonPropertyDescription("A disabled server is not published.")
     @Default("true")
@@ -109,5 +121,21 @@ public class MCPServerSpec {
 
     public void setProtocolHint(String protocolHint) {
         this.protocolHint = protocolHint;
+    }
+
+    public Boolean getAuthPassthrough() {
+        return authPassthrough;
+    }
+
+    public void setAuthPassthrough(Boolean authPassthrough) {
+        this.authPassthrough = authPassthrough;
+    }
+
+    public TokenExchangeSpec getTokenExchange() {
+        return tokenExchange;
+    }
+
+    public void setTokenExchange(TokenExchangeSpec tokenExchange) {
+        this.tokenExchange = tokenExchange;
     }
 }
