@@ -22,29 +22,30 @@ public record TokenExchange(String tokenEndpoint, String audience, List<String> 
     /** At most this many scopes. */
     public static final int MAX_SCOPES = 32;
 
+    /** Errors name the field relative to this object ({@code tokenEndpoint}); readers prefix where it sits. */
     @JsonCreator
     public TokenExchange {
         if (tokenEndpoint == null || tokenEndpoint.isBlank()) {
-            throw new ConfigValidationException("tokenExchange.tokenEndpoint", "must be set");
+            throw new ConfigValidationException("tokenEndpoint", "must be set");
         }
-        ServerEntry.checkUrl("tokenExchange.tokenEndpoint", tokenEndpoint);
+        ServerEntry.checkUrl("tokenEndpoint", tokenEndpoint);
         if (audience != null && audience.isBlank()) {
             audience = null;
         }
         if (audience != null && (audience.length() > 2048 || audience.chars().anyMatch(c -> c < 0x20 || c == 0x7F))) {
-            throw new ConfigValidationException("tokenExchange.audience", "must be at most 2048 printable characters");
+            throw new ConfigValidationException("audience", "must be at most 2048 printable characters");
         }
         if (scopes != null) {
-            if (scopes.size() > MAX_SCOPES) {
-                throw new ConfigValidationException("tokenExchange.scopes", "at most " + MAX_SCOPES + " scopes");
-            }
             for (String scope : scopes) {
                 if (scope == null || !SCOPE.matcher(scope).matches()) {
-                    throw new ConfigValidationException("tokenExchange.scopes", "'" + scope + "' is not an OAuth scope ("
+                    throw new ConfigValidationException("scopes", "'" + scope + "' is not an OAuth scope ("
                             + SCOPE_PATTERN + ")");
                 }
             }
             scopes = scopes.isEmpty() ? null : scopes.stream().distinct().sorted().toList();
+            if (scopes != null && scopes.size() > MAX_SCOPES) {
+                throw new ConfigValidationException("scopes", "at most " + MAX_SCOPES + " distinct scopes");
+            }
         }
     }
 

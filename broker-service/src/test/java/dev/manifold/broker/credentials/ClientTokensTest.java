@@ -68,7 +68,7 @@ class ClientTokensTest {
         assertFalse(ClientTokenBackends.xchg.credentialsSeen().stream().anyMatch(v -> v.contains(alice)),
                 "the exchange server never sees the client's own token");
 
-        List<Map<String, String>> asked = ClientTokenBackends.exchangesOf(alice);
+        List<Map<String, String>> asked = ClientTokenBackends.sts.exchangesOf(alice);
         assertEquals(1, asked.size(), "one exchange for alice");
         Map<String, String> form = asked.get(0);
         assertEquals("urn:ietf:params:oauth:grant-type:token-exchange", form.get("grant_type"));
@@ -76,7 +76,7 @@ class ClientTokensTest {
         assertEquals(ClientTokenBackends.xchg.url(), form.get("audience"), "audience defaults to the server's URL");
         assertEquals("tools.read", form.get("scope"));
         assertEquals("Basic " + Base64.getEncoder().encodeToString((ClientTokenBackends.CLIENT_ID + ":"
-                + ClientTokenBackends.CLIENT_SECRET).getBytes()), form.get("#authorization"));
+                + ClientTokenBackends.CLIENT_SECRET).getBytes()), form.get(dev.manifold.runtime.testing.TestTokenEndpoint.AUTHORIZATION));
         String exchanged = exchangedTokensSeenSince(0);
         assertNotNull(exchanged);
         assertTrue(exchanged.startsWith("Bearer xchg-"), exchanged);
@@ -93,7 +93,7 @@ class ClientTokensTest {
         String refreshed = OAuthIssuer.issuer.token("key-1", "bob", OAuthIssuer.RESOURCE,
                 c -> c.claim("scope", "mcp:tools").claim("jti", "refreshed"));
         callsSucceed(session(refreshed), "xchg_echo");
-        assertEquals(1, ClientTokenBackends.exchangesOf(bob).size() + ClientTokenBackends.exchangesOf(refreshed).size(),
+        assertEquals(1, ClientTokenBackends.sts.exchangesOf(bob).size() + ClientTokenBackends.sts.exchangesOf(refreshed).size(),
                 "bob's token was exchanged once");
         Set<String> bobsTokens = ClientTokenBackends.xchg.credentialsSeen().stream().skip(seen).collect(Collectors.toSet());
         assertEquals(1, bobsTokens.size(), "every request of bob carried one exchanged token: " + bobsTokens);
@@ -101,39 +101,39 @@ class ClientTokensTest {
         String carol = OAuthIssuer.token("carol");
         int before = ClientTokenBackends.xchg.credentialsSeen().size();
         callsSucceed(session(carol), "xchg_echo");
-        assertEquals(1, ClientTokenBackends.exchangesOf(carol).size(), "carol gets her own exchange");
+        assertEquals(1, ClientTokenBackends.sts.exchangesOf(carol).size(), "carol gets her own exchange");
         List<String> carols = ClientTokenBackends.xchg.credentialsSeen().subList(before,
                 ClientTokenBackends.xchg.credentialsSeen().size());
         assertFalse(carols.stream().anyMatch(bobsTokens::contains), "carol's requests never carry bob's token");
 
         // A token that lives 2 s is used until 1 s (expiry-skew) before it expires, then exchanged again.
-        ClientTokenBackends.expiresIn = 2;
+        ClientTokenBackends.sts.expiresIn(2);
         try {
             String dave = OAuthIssuer.token("dave");
             McpClient daves = session(dave);
             callsSucceed(daves, "xchg_echo");
-            assertEquals(1, ClientTokenBackends.exchangesOf(dave).size());
+            assertEquals(1, ClientTokenBackends.sts.exchangesOf(dave).size());
             await("dave's token exchanged again").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200))
                     .until(() -> {
                         callsSucceed(daves, "xchg_echo");
-                        return ClientTokenBackends.exchangesOf(dave).size() >= 2;
+                        return ClientTokenBackends.sts.exchangesOf(dave).size() >= 2;
                     });
         } finally {
-            ClientTokenBackends.expiresIn = 3600;
+            ClientTokenBackends.sts.expiresIn(3600);
         }
     }
 
     @Test
     void aRefusedExchangeFailsThatCallersRequestAndNothingElse() {
         String mallory = OAuthIssuer.token("mallory");
-        ClientTokenBackends.refused.add(mallory);
+        ClientTokenBackends.sts.refuse(mallory);
         Response refused = session(mallory).call("xchg_echo", "hello");
         refused.then().statusCode(200);
         String message = refused.jsonPath().getString("error.message");
         assertNotNull(message, refused.asString());
-        assertTrue(message.contains("token exchange at " + ClientTokenBackends.tokenEndpoint), message);
+        assertTrue(message.contains("token exchange at " + ClientTokenBackends.sts.url()), message);
         assertFalse(message.contains(mallory), "the error never shows the caller's token");
-        assertEquals(1, ClientTokenBackends.exchangesOf(mallory).size(), "the refusal was the token endpoint's");
+        assertEquals(1, ClientTokenBackends.sts.exchangesOf(mallory).size(), "the refusal was the token endpoint's");
 
         // the server stays connected: another caller's exchange and call succeed, and health says it is up
         callsSucceed(session(OAuthIssuer.token("erin")), "xchg_echo");

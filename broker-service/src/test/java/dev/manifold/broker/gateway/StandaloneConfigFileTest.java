@@ -3,11 +3,16 @@ package dev.manifold.broker.gateway;
 import dev.manifold.contracts.ConfigValidationException;
 import dev.manifold.contracts.GatewayConfig;
 import dev.manifold.contracts.PrefixMode;
+import dev.manifold.contracts.ServerEntry;
+import dev.manifold.contracts.TokenExchange;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -195,5 +200,82 @@ class StandaloneConfigFileTest {
                     """.formatted(c[0])), c[0]);
             assertTrue(e.getMessage().contains(c[1]) && e.getMessage().contains("credential"), c[0] + " -> " + e.getMessage());
         }
+    }
+
+    @Test
+    void authPassthroughAndATokenExchangeAreReadPerServer() {
+        GatewayConfig config = parse("""
+                servers:
+                  - name: weather
+                    url: http://127.0.0.1:3001/mcp
+                    authPassthrough: true
+                  - name: search
+                    url: http://127.0.0.1:3002/mcp
+                    tokenExchange:
+                      tokenEndpoint: https://idp.example/oauth2/token
+                      audience: api://search
+                      scopes: [search.write, openid, search.write]
+                  - name: open
+                    url: http://127.0.0.1:3003/mcp
+                """);
+        ServerEntry weather = config.server("weather").orElseThrow();
+        assertEquals(Boolean.TRUE, weather.authPassthrough());
+        assertNull(weather.tokenExchange());
+        ServerEntry search = config.server("search").orElseThrow();
+        assertNull(search.authPassthrough());
+        assertEquals(new TokenExchange("https://idp.example/oauth2/token", "api://search",
+                List.of("openid", "search.write")), search.tokenExchange());
+        assertEquals(List.of("openid", "search.write"), search.tokenExchange().scopes(), "sorted, each once");
+        assertFalse(config.server("open").orElseThrow().usesClientToken());
+
+        assertEquals(parse("servers: [{ name: open, url: \"http://127.0.0.1:3003/mcp\" }]\n").version(),
+                parse("servers: [{ name: open, url: \"http://127.0.0.1:3003/mcp\", authPassthrough: false }]\n").version(),
+                "authPassthrough: false is the default, written or not");
+    }
+
+    @Test
+    void passthroughAndATokenExchangeOnOneServerAreRejectedNamingTheEntry() {
+        ConfigValidationException e = assertThrows(ConfigValidationException.class, () -> parse("""
+                servers:
+                  - name: weather
+                    url: http://127.0.0.1:3001/mcp
+                    authPassthrough: true
+                    tokenExchange: { tokenEndpoint: "https://idp.example/oauth2/token" }
+                """));
+        assertEquals("servers[0].authPassthrough", e.field());
+        assertTrue(e.getMessage().startsWith("servers[0].authPassthrough: cannot be combined with tokenExchange"),
+                e.getMessage());
+        assertTrue(e.getMessage().endsWith("(server 'weather')"), e.getMessage());
+    }
+
+    @Test
+    void aTokenExchangeWithABadEndpointIsRejectedWithItsFieldAndLine() {
+        ConfigValidationException ftp = assertThrows(ConfigValidationException.class, () -> parse("""
+                servers:
+                  - name: weather
+                    url: http://127.0.0.1:3001/mcp
+                    tokenExchange: { tokenEndpoint: "ftp://idp.example/token", scopes: [openid] }
+                """));
+        assertEquals("servers[0].tokenExchange.tokenEndpoint", ftp.field());
+        assertTrue(ftp.getMessage().contains("'ftp://idp.example/token' must be an http or https URL (line 4, column"),
+                ftp.getMessage());
+
+        ConfigValidationException empty = assertThrows(ConfigValidationException.class, () -> parse("""
+                servers:
+                  - name: weather
+                    url: http://127.0.0.1:3001/mcp
+                    tokenExchange:
+                """));
+        assertEquals("servers[0].tokenExchange", empty.field());
+        assertTrue(empty.getMessage().contains("must name a tokenEndpoint (line 4, column"), empty.getMessage());
+
+        ConfigValidationException badScope = assertThrows(ConfigValidationException.class, () -> parse("""
+                servers:
+                  - name: weather
+                    url: http://127.0.0.1:3001/mcp
+                    tokenExchange: { tokenEndpoint: "https://idp.example/token", scopes: ["tools read"] }
+                """));
+        assertEquals("servers[0].tokenExchange.scopes", badScope.field());
+        assertTrue(badScope.getMessage().contains("'tools read' is not an OAuth scope"), badScope.getMessage());
     }
 }

@@ -102,7 +102,7 @@ public final class SpecValidation {
             try {
                 new TokenExchange(exchange.getTokenEndpoint(), exchange.getAudience(), exchange.getScopes());
             } catch (ConfigValidationException e) {
-                problems.add("spec." + e.getMessage());
+                problems.add("spec.tokenExchange." + e.getMessage());
             }
         }
         return problems;

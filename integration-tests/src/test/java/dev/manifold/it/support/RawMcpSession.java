@@ -23,23 +23,30 @@ public final class RawMcpSession {
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
     private final String sessionId;
+    private final String authorization;
     private final AtomicInteger ids = new AtomicInteger();
 
-    private RawMcpSession(String sessionId) {
+    private RawMcpSession(String sessionId, String authorization) {
         this.sessionId = sessionId;
+        this.authorization = authorization;
     }
 
     /** Initializes a session at {@code mcpUrl} and sends notifications/initialized. */
     public static RawMcpSession initialize(String mcpUrl) {
-        HttpResponse<String> response = post(mcpUrl, null, "{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"initialize\",\"params\":"
+        return initialize(mcpUrl, null);
+    }
+
+    /** Initializes a session whose every request carries {@code authorization} (none when null). */
+    public static RawMcpSession initialize(String mcpUrl, String authorization) {
+        HttpResponse<String> response = post(mcpUrl, null, authorization, "{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"initialize\",\"params\":"
                 + "{\"protocolVersion\":\"2025-06-18\",\"capabilities\":{},\"clientInfo\":{\"name\":\"it\",\"version\":\"1\"}}}");
         if (response.statusCode() != 200) {
             throw new AssertionError("initialize answered " + response.statusCode() + ": " + response.body());
         }
         String sid = response.headers().firstValue("Mcp-Session-Id")
                 .orElseThrow(() -> new AssertionError("initialize returned no Mcp-Session-Id"));
-        RawMcpSession session = new RawMcpSession(sid);
-        post(mcpUrl, sid, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}");
+        RawMcpSession session = new RawMcpSession(sid, authorization);
+        post(mcpUrl, sid, authorization, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}");
         return session;
     }
 
@@ -60,7 +67,7 @@ public final class RawMcpSession {
     /** Sends one request with this session at {@code mcpUrl}; returns HTTP status and JSON body (or last SSE event). */
     public Reply request(String mcpUrl, String method, String paramsJson) {
         String body = "{\"jsonrpc\":\"2.0\",\"id\":" + ids.incrementAndGet() + ",\"method\":\"" + method + "\",\"params\":" + paramsJson + "}";
-        HttpResponse<String> response = post(mcpUrl, sessionId, body);
+        HttpResponse<String> response = post(mcpUrl, sessionId, authorization, body);
         try {
             return new Reply(response.statusCode(), MAPPER.readTree(lastMessage(response)));
         } catch (IOException e) {
@@ -98,12 +105,15 @@ public final class RawMcpSession {
         }
     }
 
-    private static HttpResponse<String> post(String url, String sid, String body) {
+    private static HttpResponse<String> post(String url, String sid, String authorization, String body) {
         HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30))
                 .header("Content-Type", "application/json").header("Accept", "application/json, text/event-stream")
                 .POST(HttpRequest.BodyPublishers.ofString(body));
         if (sid != null) {
             builder.header("Mcp-Session-Id", sid);
+        }
+        if (authorization != null) {
+            builder.header("Authorization", authorization);
         }
         try {
             return HTTP.send(builder.build(), HttpResponse.BodyHandlers.ofString());

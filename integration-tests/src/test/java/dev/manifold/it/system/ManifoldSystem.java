@@ -31,6 +31,9 @@ public final class ManifoldSystem implements AutoCloseable {
     public static final String CONTROLLER_USER_AGENT = "manifold-controller-system-it";
     /** The brokers' User-Agent toward the API server (SystemIT checks which Secrets they read). */
     public static final String BROKER_USER_AGENT = "manifold-broker-system-it";
+    /** The brokers' OAuth client at token endpoints (servers with tokenExchange). */
+    public static final String TOKEN_EXCHANGE_CLIENT_ID = "manifold-system-it";
+    public static final String TOKEN_EXCHANGE_CLIENT_SECRET = "system-it-secret";
     public static final String REDIS_PREFIX = "manifold";
     /** The brokers' probe interval: short, so "Ready within one probe interval" is quick to observe. */
     public static final Duration PROBE_INTERVAL = Duration.ofSeconds(2);
@@ -87,6 +90,8 @@ public final class ManifoldSystem implements AutoCloseable {
                             "manifold.broker.config-map-namespace", SYSTEM_NAMESPACE,
                             "manifold.broker.proxy-runner-url", proxyRunnerService.baseUrl(),
                             "manifold.broker.probe-interval", PROBE_INTERVAL.toSeconds() + "s",
+                            "manifold.broker.token-exchange.client-id", TOKEN_EXCHANGE_CLIENT_ID,
+                            "manifold.broker.token-exchange.client-secret", TOKEN_EXCHANGE_CLIENT_SECRET,
                             "kubernetes.user.agent", BROKER_USER_AGENT))), logDir));
         }
         ManifoldSystem system = new ManifoldSystem(cluster, kubelet, controller, brokers, proxies,

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.manifold.runtime.testing.FixtureMcpServer;
+import dev.manifold.runtime.testing.TestTokenEndpoint;
 import dev.manifold.it.support.ItEnvironment;
 import dev.manifold.it.support.PrometheusText;
 import dev.manifold.it.support.McpClientCli;
@@ -711,6 +712,98 @@ class SystemIT {
         } finally {
             cluster.client().secrets().inNamespace(NS).withName("keyed-token").delete();
             keyed.close();
+        }
+    }
+
+    // ---------------------------------------------------------------- client tokens toward servers
+
+    /**
+     * kubectl → controller → Redis → broker → backend for a caller's own token: of three MCPServers that differ only
+     * in spec.authPassthrough and spec.tokenExchange, through both brokers, the passthrough server gets the caller's
+     * Authorization as it was sent, the exchange server a token the broker exchanged for it at the token endpoint
+     * (this test plays it) with the server's URL as audience, and the plain server nothing. The callers' tokens are
+     * in no Redis value and no service log.
+     */
+    @Test
+    @Order(11)
+    void aCallersTokenReachesOnlyTheServersThatAskForItThroughBothBrokers() throws java.io.IOException {
+        FixtureMcpServer plain = new FixtureMcpServer(vertx, "plain", List.of("echo"), false).start();
+        FixtureMcpServer pass = new FixtureMcpServer(vertx, "pass", List.of("echo"), false).start();
+        FixtureMcpServer xchg = new FixtureMcpServer(vertx, "xchg", List.of("echo"), false).start();
+        TestTokenEndpoint sts = new TestTokenEndpoint(vertx, ManifoldSystem.TOKEN_EXCHANGE_CLIENT_ID,
+                ManifoldSystem.TOKEN_EXCHANGE_CLIENT_SECRET);
+        try {
+            cluster.create("""
+                    apiVersion: mcp.manifold.dev/v1alpha1
+                    kind: MCPServer
+                    metadata: {name: plain, namespace: %1$s}
+                    spec: {toolPrefix: plain_, url: "%2$s"}
+                    ---
+                    apiVersion: mcp.manifold.dev/v1alpha1
+                    kind: MCPServer
+                    metadata: {name: pass, namespace: %1$s}
+                    spec: {toolPrefix: pass_, url: "%3$s", authPassthrough: true}
+                    ---
+                    apiVersion: mcp.manifold.dev/v1alpha1
+                    kind: MCPServer
+                    metadata: {name: xchg, namespace: %1$s}
+                    spec:
+                      toolPrefix: xchg_
+                      url: "%4$s"
+                      tokenExchange: {tokenEndpoint: "%5$s", scopes: [mcp.call]}
+                    """.formatted(NS, plain.url(), pass.url(), xchg.url(), sts.url()));
+            for (String name : List.of("plain", "pass", "xchg")) {
+                await(name + " Ready").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250))
+                        .until(() -> cluster.conditionTrue(NS, name, "Ready"));
+            }
+            List<String> callers = new ArrayList<>();
+            for (ServiceProcess broker : system.brokers()) {
+                await(broker.name() + " lists the three servers").atMost(Duration.ofSeconds(20))
+                        .until(() -> tools(broker).containsAll(List.of("plain_echo", "pass_echo", "xchg_echo")));
+                String caller = "Bearer caller-" + broker.name() + "-" + java.util.UUID.randomUUID();
+                callers.add(caller);
+                RawMcpSession session = RawMcpSession.initialize(broker.mcpUrl(), caller);
+                for (String tool : List.of("plain_echo", "pass_echo", "xchg_echo")) {
+                    RawMcpSession.Reply reply = session.call(broker.mcpUrl(), tool, "{\"message\":\"hi\"}");
+                    assertTrue(reply.ok(), broker.name() + " " + tool + ": " + reply.body());
+                }
+            }
+            assertTrue(pass.credentialsSeen().containsAll(callers), "the passthrough server got each caller's header");
+            assertEquals(List.of(), plain.credentialsSeen(), "the plain server got no credential at all");
+            assertFalse(xchg.credentialsSeen().isEmpty());
+            assertTrue(xchg.credentialsSeen().stream().allMatch(v -> v.startsWith("Bearer xchg-")),
+                    "the exchange server only ever got exchanged tokens");
+            for (String caller : callers) {
+                List<Map<String, String>> asked = sts.exchangesOf(caller.substring("Bearer ".length()));
+                assertEquals(1, asked.size(), "one exchange per caller");
+                assertEquals(xchg.url(), asked.get(0).get("audience"));
+                assertEquals("mcp.call", asked.get(0).get("scope"));
+            }
+            Map<String, JsonNode> published = new HashMap<>();
+            cluster.publishedConfig(ManifoldSystem.REDIS_PREFIX).path("servers")
+                    .forEach(s -> published.put(s.path("id").asText(), s));
+            assertTrue(published.get(NS + "/pass").path("authPassthrough").asBoolean(), "published as written");
+            assertEquals(sts.url(), published.get(NS + "/xchg").path("tokenExchange").path("tokenEndpoint").asText());
+            assertFalse(published.get(NS + "/plain").has("authPassthrough"));
+
+            String redisValues = redisValues(ManifoldSystem.REDIS_PREFIX);
+            StringBuilder logs = new StringBuilder();
+            try (Stream<Path> files = Files.list(logDir)) {
+                for (Path f : files.filter(Files::isRegularFile).toList()) {
+                    logs.append(Files.readString(f));
+                }
+            }
+            for (String caller : callers) {
+                String token = caller.substring("Bearer ".length());
+                assertFalse(redisValues.contains(token), "a caller's token is in Redis");
+                assertFalse(logs.toString().contains(token), "a caller's token is in a service log");
+            }
+            assertFalse(logs.toString().contains("xchg-1\""), "an exchanged token is in a service log");
+        } finally {
+            plain.close();
+            pass.close();
+            xchg.close();
+            sts.close();
         }
     }
 
