@@ -71,10 +71,16 @@ class ClusterExamplesIT {
                 if (spec.has("toolFilter")) {
                     covered.add("toolFilter");
                 }
+                if (spec.path("authPassthrough").asBoolean(false)) {
+                    covered.add("authPassthrough");
+                }
+                if (spec.has("tokenExchange")) {
+                    covered.add("tokenExchange");
+                }
             }
         }
         assertEquals(new TreeSet<>(Set.of("url", "HTTPRoute", "Service", "workload-replicas", "credentialRef",
-                "toolFilter")), covered, "examples/cluster must show each target kind and option");
+                "toolFilter", "authPassthrough", "tokenExchange")), covered, "examples/cluster must show each target kind and option");
     }
 
     private static List<JsonNode> documents(Path file) throws IOException {
