@@ -9,7 +9,6 @@ import dev.manifold.runtime.auth.RequestAuthentication;
 import dev.manifold.runtime.auth.ResourceServer;
 import io.quarkus.runtime.StartupEvent;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.Router;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -39,9 +38,7 @@ public class Authentication {
     }
 
     void routes(@Observes Router router) {
-        auth.metadataPaths().forEach(path -> router.get(path).handler(ctx -> ctx.response()
-                .putHeader("Content-Type", "application/json").putHeader("Cache-Control", "max-age=300")
-                .end(Buffer.buffer(auth.resourceServer().orElseThrow().metadata()))));
+        auth.serveMetadata(router);
     }
 
     /** The resource-server checks, when on: the metrics and the native-image check read it. */

@@ -733,7 +733,7 @@ class SystemIT {
         TestTokenEndpoint sts = new TestTokenEndpoint(vertx, ManifoldSystem.TOKEN_EXCHANGE_CLIENT_ID,
                 ManifoldSystem.TOKEN_EXCHANGE_CLIENT_SECRET);
         try {
-            cluster.create("""
+            for (String server : """
                     apiVersion: mcp.manifold.dev/v1alpha1
                     kind: MCPServer
                     metadata: {name: plain, namespace: %1$s}
@@ -751,7 +751,9 @@ class SystemIT {
                       toolPrefix: xchg_
                       url: "%4$s"
                       tokenExchange: {tokenEndpoint: "%5$s", scopes: [mcp.call]}
-                    """.formatted(NS, plain.url(), pass.url(), xchg.url(), sts.url()));
+                    """.formatted(NS, plain.url(), pass.url(), xchg.url(), sts.url()).split("---\n")) {
+                cluster.create(server);
+            }
             for (String name : List.of("plain", "pass", "xchg")) {
                 await(name + " Ready").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250))
                         .until(() -> cluster.conditionTrue(NS, name, "Ready"));

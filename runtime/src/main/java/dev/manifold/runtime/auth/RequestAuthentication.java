@@ -61,6 +61,13 @@ public final class RequestAuthentication {
                 : List.of(s.metadataPath(), ResourceServer.WELL_KNOWN)).orElse(List.of());
     }
 
+    /** Serves the protected-resource metadata on {@code router} at {@link #metadataPaths()}; nothing when off. */
+    public void serveMetadata(io.vertx.ext.web.Router router) {
+        metadataPaths().forEach(path -> router.get(path).handler(ctx -> ctx.response()
+                .putHeader("Content-Type", "application/json").putHeader("Cache-Control", "max-age=300")
+                .end(io.vertx.core.buffer.Buffer.buffer(server.orElseThrow().metadata()))));
+    }
+
     /** Runs {@code then} with the caller of a request bearing {@code authorization}, or rejects it. */
     public void authenticate(String authorization, Consumer<Caller> then, Rejection rejection) {
         if (server.isEmpty()) {
