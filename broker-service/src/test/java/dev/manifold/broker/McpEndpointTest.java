@@ -128,6 +128,18 @@ class McpEndpointTest {
         client.post("{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"ping\"}").then().statusCode(200).body("result", notNullValue());
     }
 
+    /** max-json-depth (1000, Jackson's): one level deeper is a 400 parse error naming the key; 900 levels pass. */
+    @Test
+    void jsonNestedDeeperThanMaxJsonDepthIs400NamingTheLimit() {
+        McpClient client = McpClient.initialize();
+        String tooDeep = "{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"tools/call\",\"params\":{\"name\":\"alpha_echo\","
+                + "\"arguments\":{\"message\":\"deep\",\"extra\":" + "[".repeat(1000) + "]".repeat(1000) + "}}}";
+        client.post(tooDeep).then().statusCode(400).body("error.code", equalTo(-32700))
+                .body("error.message", containsString("deeper than 1000 levels (max-json-depth)"));
+        String deepEnough = tooDeep.replace("[".repeat(1000), "[".repeat(900)).replace("]".repeat(1000), "]".repeat(900));
+        client.post(deepEnough).then().statusCode(200).body("result.content[0].text", containsString("deep"));
+    }
+
     @Test
     void sessionsAreRequiredKnownAndEndedByDelete() {
         given().contentType("application/json").body("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}")

@@ -65,6 +65,13 @@ public interface ProxyConfig {
     io.quarkus.runtime.configuration.MemorySize maxBodySize();
 
     /**
+     * Deepest nesting of arrays and objects in a body the proxy-runner parses (an initialize, a message without a
+     * session); deeper gets 400 with JSON-RPC {@code -32700}. Jackson's own default. Follow-ups are not parsed.
+     */
+    @WithDefault("1000")
+    int maxJsonDepth();
+
+    /**
      * Largest accepted {@code initialize} body: it is stored with the session (Redis and memory) for replays on
      * another pod, so a larger one gets 413 and no session.
      */

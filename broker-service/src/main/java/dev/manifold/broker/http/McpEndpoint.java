@@ -169,6 +169,10 @@ public class McpEndpoint {
         JsonNode message;
         try {
             message = mapper.readTree(body.getBytes());
+        } catch (com.fasterxml.jackson.core.exc.StreamConstraintsException e) {
+            ex.reply(400, JsonRpc.error(null, JsonRpcErrors.PARSE_ERROR, "Parse error: the body nests deeper than "
+                    + config.maxJsonDepth() + " levels (max-json-depth)"), "rejected");
+            return;
         } catch (Exception e) {
             ex.reply(400, JsonRpc.error(null, JsonRpcErrors.PARSE_ERROR, "Parse error: the body is not valid JSON"), "rejected");
             return;

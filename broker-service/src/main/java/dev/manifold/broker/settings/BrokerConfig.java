@@ -120,6 +120,13 @@ public interface BrokerConfig {
     io.quarkus.runtime.configuration.MemorySize maxRequestBody();
 
     /**
+     * Deepest nesting of arrays and objects in any JSON the broker reads (client bodies, backend answers); deeper
+     * gets 400 with JSON-RPC {@code -32700}. Jackson's own default.
+     */
+    @WithDefault("1000")
+    int maxJsonDepth();
+
+    /**
      * OAuth mode: live client sessions one principal ({@code iss} + {@code sub}) may hold, across all replicas
      * (counted in Redis; in memory in standalone mode). One more initialize gets HTTP 429 with JSON-RPC error -32013.
      * {@code 0}: no limit. Anonymous callers cannot be told apart and are not limited.

@@ -33,6 +33,37 @@ final class RequestBody implements Handler<Buffer> {
         this.then = then;
     }
 
+    /** A copy of Vert.x's mapper that refuses JSON nested deeper than {@code maxDepth}. */
+    static com.fasterxml.jackson.databind.ObjectMapper mapper(int maxDepth) {
+        com.fasterxml.jackson.databind.ObjectMapper mapper = DatabindCodec.mapper().copy();
+        mapper.getFactory().setStreamReadConstraints(com.fasterxml.jackson.core.StreamReadConstraints.builder()
+                .maxNestingDepth(maxDepth).build());
+        return mapper;
+    }
+
+    /**
+     * The body as a JSON-RPC message (an object or an array), or {@code null} once {@code ex} is answered 400: not
+     * JSON, not an object or array, or nested deeper than {@code maxDepth} ({@code json}'s limit).
+     */
+    static JsonNode message(Exchange ex, Buffer body, com.fasterxml.jackson.databind.ObjectMapper json, int maxDepth) {
+        JsonNode message = null;
+        try {
+            message = body == null || body.length() == 0 ? null : json.readTree(body.getBytes());
+        } catch (com.fasterxml.jackson.core.exc.StreamConstraintsException e) {
+            ex.error(400, null, JsonRpcErrors.PARSE_ERROR, "Parse error: the body nests deeper than " + maxDepth
+                    + " levels (max-json-depth)", ProxyOutcome.BAD_REQUEST);
+            return null;
+        } catch (IOException e) {
+            // not JSON: answered below
+        }
+        if (message == null || !(message.isObject() || message.isArray())) {
+            ex.error(400, null, JsonRpcErrors.PARSE_ERROR,
+                    "Parse error: the body must be a JSON-RPC message (a JSON object or array)", ProxyOutcome.BAD_REQUEST);
+            return null;
+        }
+        return message;
+    }
+
     /** The body as a JSON tree, or {@code null} when it is empty or not JSON. */
     static JsonNode parse(Buffer body) {
         if (body == null || body.length() == 0) {

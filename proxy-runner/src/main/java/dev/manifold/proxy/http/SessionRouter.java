@@ -93,9 +93,13 @@ public class SessionRouter {
         this.metrics = metrics;
         this.vertx = vertx;
         this.maxBody = config.maxBodySize().asLongValue();
+        this.json = RequestBody.mapper(config.maxJsonDepth());
         this.maxInitialize = config.maxInitializeSize().asLongValue();
         this.responseTimeoutMs = config.responseTimeout().toMillis();
     }
+
+    /** Parses the bodies this router reads, within max-json-depth. */
+    private final com.fasterxml.jackson.databind.ObjectMapper json;
 
     void register(@Observes Router router) {
         int eventLoops = EventLoops.count();
@@ -221,10 +225,8 @@ public class SessionRouter {
             followUp(ex, route, sid, body);
             return;
         }
-        JsonNode message = RequestBody.parse(body);
-        if (message == null || !(message.isObject() || message.isArray())) {
-            ex.error(400, null, JsonRpcErrors.PARSE_ERROR,
-                    "Parse error: the body must be a JSON-RPC message (a JSON object or array)", ProxyOutcome.BAD_REQUEST);
+        JsonNode message = RequestBody.message(ex, body, json, config.maxJsonDepth());
+        if (message == null) {
             return;
         }
         JsonRpcMessage rpc = JsonRpcMessage.of(message).orElse(null);

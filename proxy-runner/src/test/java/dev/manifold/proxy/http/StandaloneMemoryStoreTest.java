@@ -149,6 +149,16 @@ class StandaloneMemoryStoreTest {
                 .header("Origin", "http://localhost:6274").body(INIT).post("/demo/fake/mcp").then().statusCode(200);
     }
 
+    /** An initialize nested deeper than max-json-depth (1000, Jackson's) is a 400 parse error, before any pod. */
+    @Test
+    void anInitializeNestedDeeperThanMaxJsonDepthIs400AndReachesNoPod() {
+        FakePods.SEEN.clear();
+        String deep = INIT.replace("\"capabilities\":{}", "\"capabilities\":{\"x\":" + "[".repeat(1000) + "]".repeat(1000) + "}");
+        post(null, null, deep).then().statusCode(400).body("error.code", equalTo(-32700))
+                .body("error.message", org.hamcrest.Matchers.containsString("deeper than 1000 levels (max-json-depth)"));
+        assertEquals(0, FakePods.SEEN.size(), FakePods.SEEN.toString());
+    }
+
     /** The initialize body is stored with the session: beyond max-initialize-size (64K) it gets 413 and no session. */
     @Test
     void anInitializeLargerThanTheStoredLimitIs413AndOpensNoSession() {
