@@ -65,7 +65,7 @@ final class Exchange implements Handler<Buffer> {
                 length = h.getValue();
             } else if (name.length() == McpHeaders.SESSION_ID.length() && name.equalsIgnoreCase(McpHeaders.SESSION_ID)) {
                 podSession = true;
-            } else if (!SessionRouter.isHopByHop(name) && !HeaderPolicy.keptFromClient(name)) {
+            } else if (!HeaderPolicy.isHopByHop(name) && !HeaderPolicy.keptFromClient(name)) {
                 outHeaders.add(name, h.getValue());
             }
         }
@@ -165,7 +165,7 @@ final class Exchange implements Handler<Buffer> {
         }
         out.setStatusCode(resp.statusCode());
         for (Map.Entry<String, String> h : resp.headers()) {
-            if (!SessionRouter.isHopByHop(h.getKey()) && !HeaderPolicy.keptFromClient(h.getKey())) {
+            if (!HeaderPolicy.isHopByHop(h.getKey()) && !HeaderPolicy.keptFromClient(h.getKey())) {
                 out.headers().add(h.getKey(), h.getValue());
             }
         }

@@ -4,7 +4,7 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpServerRequest;
 
 /**
- * What crosses the proxy-runner besides the hop-by-hop headers ({@link SessionRouter#isHopByHop}).
+ * What crosses the proxy-runner besides the hop-by-hop headers ({@link #isHopByHop}).
  * <ul>
  *   <li>Towards a pod, the caller's credentials stay behind: {@code Authorization} (a token for the gateway, not
  *       for the pod), {@code Cookie}, {@code X-Api-Key}. {@code X-Forwarded-For} gets the caller's address appended
@@ -18,6 +18,29 @@ final class HeaderPolicy {
     static final String X_FORWARDED_FOR = "X-Forwarded-For";
 
     private HeaderPolicy() {
+    }
+
+    /** Headers never forwarded in either direction (hop-by-hop, or set by the proxy itself); see isHopByHop. */
+    static final String[] HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate",
+            "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "host", "content-length",
+            "mcp-session-id"};
+
+    /**
+     * Whether a header is hop-by-hop (or one the proxy sets itself): one of {@link #HOP_BY_HOP}, any case. Runs for
+     * every header in both directions, so it dispatches on the length and compares at most two names.
+     */
+    static boolean isHopByHop(String name) {
+        return switch (name.length()) {
+            case 2 -> name.equalsIgnoreCase("te");
+            case 4 -> name.equalsIgnoreCase("host");
+            case 7 -> name.equalsIgnoreCase("trailer") || name.equalsIgnoreCase("upgrade");
+            case 10 -> name.equalsIgnoreCase("connection") || name.equalsIgnoreCase("keep-alive");
+            case 14 -> name.equalsIgnoreCase("content-length") || name.equalsIgnoreCase("mcp-session-id");
+            case 17 -> name.equalsIgnoreCase("transfer-encoding");
+            case 18 -> name.equalsIgnoreCase("proxy-authenticate");
+            case 19 -> name.equalsIgnoreCase("proxy-authorization");
+            default -> false;
+        };
     }
 
     /** A client header that is not passed on to the pod (the caller's credentials, and X-Forwarded-For, rewritten). */

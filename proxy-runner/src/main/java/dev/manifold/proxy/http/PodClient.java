@@ -286,7 +286,7 @@ final class PodClient {
                 boolean traced = Span.current().getSpanContext().isValid();
                 for (Map.Entry<String, String> h : forwardFrom.headers()) {
                     String name = h.getKey();
-                    if (!SessionRouter.isHopByHop(name) && !HeaderPolicy.keptFromPod(name)
+                    if (!HeaderPolicy.isHopByHop(name) && !HeaderPolicy.keptFromPod(name)
                             && !(traced && isTraceContext(name))) {
                         out.add(name, h.getValue());
                     }

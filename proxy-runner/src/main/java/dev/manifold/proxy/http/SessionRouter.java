@@ -59,11 +59,6 @@ public class SessionRouter {
     static final CharSequence SESSION_HEADER_NAME = HttpHeaders.createOptimized(McpHeaders.SESSION_ID);
     static final CharSequence PROTOCOL_HEADER_NAME = HttpHeaders.createOptimized(McpHeaders.PROTOCOL_VERSION);
 
-    /** Headers never forwarded in either direction (hop-by-hop, or set by the proxy itself); see isHopByHop. */
-    static final String[] HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate",
-            "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "host", "content-length",
-            "mcp-session-id"};
-
     private final ProxyConfig config;
     private final RouteTable routes;
     private final Sessions sessions;
@@ -418,24 +413,6 @@ public class SessionRouter {
         if (VertxContext.isOnDuplicatedContext()) {
             MDC.put(key, value);
         }
-    }
-
-    /**
-     * Whether a header is hop-by-hop (or one the proxy sets itself): one of {@link #HOP_BY_HOP}, any case. Runs for
-     * every header in both directions, so it dispatches on the length and compares at most two names.
-     */
-    static boolean isHopByHop(String name) {
-        return switch (name.length()) {
-            case 2 -> name.equalsIgnoreCase("te");
-            case 4 -> name.equalsIgnoreCase("host");
-            case 7 -> name.equalsIgnoreCase("trailer") || name.equalsIgnoreCase("upgrade");
-            case 10 -> name.equalsIgnoreCase("connection") || name.equalsIgnoreCase("keep-alive");
-            case 14 -> name.equalsIgnoreCase("content-length") || name.equalsIgnoreCase("mcp-session-id");
-            case 17 -> name.equalsIgnoreCase("transfer-encoding");
-            case 18 -> name.equalsIgnoreCase("proxy-authenticate");
-            case 19 -> name.equalsIgnoreCase("proxy-authorization");
-            default -> false;
-        };
     }
 
     static <T> Future<T> onContext(Uni<T> uni) {
