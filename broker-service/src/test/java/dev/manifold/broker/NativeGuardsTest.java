@@ -58,7 +58,8 @@ class NativeGuardsTest {
             entry("dev.manifold.broker.credentials.ClientToken", "in memory, never serialized"),
             entry("dev.manifold.broker.credentials.ClientTokens$Passthrough", "in memory"),
             entry("dev.manifold.broker.credentials.ClientTokens$Exchange", "in memory"),
-            entry("dev.manifold.broker.credentials.ClientTokens$Conflict", "in memory"),
+            entry("dev.manifold.broker.credentials.ClientTokens$Refused", "in memory"),
+            entry("dev.manifold.broker.credentials.ClientTokens$Plain", "in memory"),
             entry("dev.manifold.broker.credentials.ClientTokens$Key", "a cache key, in memory"),
             entry("dev.manifold.broker.credentials.ClientTokens$Exchanged", "a cache value, in memory"));
 

@@ -1,11 +1,11 @@
 package dev.manifold.contracts;
 
 /** Glob matching for {@link ToolFilter}: {@code *} matches any run of characters, {@code ?} exactly one. */
-final class Globs {
+public final class Globs {
     private Globs() {
     }
 
-    static boolean matches(String glob, String name) {
+    public static boolean matches(String glob, String name) {
         int g = 0, n = 0, star = -1, mark = 0;
         while (n < name.length()) {
             if (g < glob.length() && (glob.charAt(g) == '?' || glob.charAt(g) == name.charAt(n))) {

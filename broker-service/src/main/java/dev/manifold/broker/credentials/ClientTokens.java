@@ -4,6 +4,7 @@ import com.github.benmanes.caffeine.cache.AsyncCache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
 import dev.manifold.broker.settings.BrokerConfig;
+import dev.manifold.contracts.Globs;
 import dev.manifold.contracts.ServerEntry;
 import dev.manifold.contracts.TokenExchange;
 import io.micrometer.core.instrument.Counter;
@@ -20,6 +21,7 @@ import org.jboss.logging.Logger;
 
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -54,8 +56,15 @@ public class ClientTokens {
     record Exchange(TokenExchange spec, String audience, Set<String> serverIds) implements Policy {
     }
 
-    /** Servers sharing a URL that disagree: nothing is sent, and each request says why. */
-    record Conflict(String reason, Set<String> serverIds) implements Policy {
+    /** A URL its servers send nothing from a client's token to (dropped once the URLs are bound). */
+    record Plain(Set<String> serverIds) implements Policy {
+    }
+
+    /**
+     * Nothing is sent, and each client request says why: servers sharing a URL disagree, or the operator has not
+     * allowed the token exchange.
+     */
+    record Refused(String reason, Set<String> serverIds) implements Policy {
     }
 
     /** One exchanged token: whose, for which exchange. */
@@ -113,30 +122,30 @@ public class ClientTokens {
         }));
     }
 
-    /** Binds the entries now in force to their URLs (workload entries already resolved to the proxy-runner's). */
+    /**
+     * Binds the entries now in force to their URLs (workload entries already resolved to the proxy-runner's). Entries
+     * that share a URL but differ in what they get from a client's token (one of them nothing) get a refusal: a URL
+     * cannot tell them apart, so neither order of the entries can decide it.
+     */
     public void configure(Collection<ServerEntry> entries) {
         Map<String, Policy> next = new HashMap<>();
         for (ServerEntry entry : entries) {
             if (!entry.isEnabled() || entry.url() == null) {
                 continue;
             }
-            Policy own = entry.tokenExchange() != null
-                    ? new Exchange(entry.tokenExchange(), entry.tokenExchange().audienceFor(entry.url()), Set.of(entry.id()))
-                    : entry.authPassthrough() != null ? new Passthrough(Set.of(entry.id())) : null;
+            Policy own = policyOf(entry);
             Policy known = next.get(entry.url());
-            if (known == null && own == null) {
-                continue;
-            }
             if (known == null) {
                 next.put(entry.url(), own);
                 continue;
             }
             Set<String> ids = new TreeSet<>(known.serverIds());
             ids.add(entry.id());
-            next.put(entry.url(), sameKind(known, own) ? withIds(known, ids) : new Conflict("servers " + ids
+            next.put(entry.url(), sameKind(known, own) ? withIds(known, ids) : new Refused("servers " + ids
                     + " share the URL " + entry.url() + " but differ in authPassthrough or tokenExchange; a client's "
                     + "token is sent to a URL one way, so none is sent", Set.copyOf(ids)));
         }
+        next.values().removeIf(p -> p instanceof Plain);
         byUrl = Map.copyOf(next);
         Set<Exchange> inForce = new java.util.HashSet<>();
         byUrl.values().forEach(p -> {
@@ -144,17 +153,38 @@ public class ClientTokens {
                 inForce.add(new Exchange(e.spec(), e.audience(), Set.of()));
             }
         });
-        clients.keySet().removeIf(e -> {
-            if (inForce.contains(e)) {
-                return false;
-            }
-            Uni<OidcClient> gone = clients.get(e);
-            if (gone != null) {
-                gone.subscribe().with(ClientTokens::closeQuietly, f -> {
+        for (Exchange gone : Set.copyOf(clients.keySet())) {
+            Uni<OidcClient> client = inForce.contains(gone) ? null : clients.remove(gone);
+            if (client != null) {
+                client.subscribe().with(ClientTokens::closeQuietly, f -> {
                 });
             }
-            return true;
-        });
+        }
+    }
+
+    /**
+     * What one entry's URL gets from a client's token. A token exchange the operator has not allowed is refused: its
+     * endpoint receives every caller's token and the broker's client secret, and its audience decides which API the
+     * token opens, so an MCPServer's author (anyone who may create one in a watched namespace) must not pick either
+     * on their own. The audience may be the server's own URL, or one the operator listed.
+     */
+    private Policy policyOf(ServerEntry entry) {
+        Set<String> id = Set.of(entry.id());
+        TokenExchange spec = entry.tokenExchange();
+        if (spec == null) {
+            return entry.authPassthrough() != null ? new Passthrough(id) : new Plain(id);
+        }
+        String audience = spec.audienceFor(entry.url());
+        if (settings.allowedEndpoints().orElse(List.of()).stream().noneMatch(g -> Globs.matches(g, spec.tokenEndpoint()))) {
+            return new Refused("its token endpoint " + spec.tokenEndpoint() + " is not in "
+                    + "manifold.broker.token-exchange.allowed-endpoints; callers' tokens go to no other", id);
+        }
+        if (!audience.equals(entry.url())
+                && settings.allowedAudiences().orElse(List.of()).stream().noneMatch(g -> Globs.matches(g, audience))) {
+            return new Refused("its token-exchange audience " + audience + " is neither the server's URL nor in "
+                    + "manifold.broker.token-exchange.allowed-audiences", id);
+        }
+        return new Exchange(spec, audience, id);
     }
 
     private static void closeQuietly(OidcClient client) {
@@ -166,15 +196,19 @@ public class ClientTokens {
     }
 
     private static boolean sameKind(Policy a, Policy b) {
-        if (a instanceof Conflict || b == null) {
+        if (a instanceof Refused || b instanceof Refused) {
             return false;
         }
-        return a instanceof Passthrough ? b instanceof Passthrough
-                : b instanceof Exchange e && ((Exchange) a).spec().equals(e.spec()) && ((Exchange) a).audience().equals(e.audience());
+        if (a instanceof Plain || a instanceof Passthrough) {
+            return a.getClass() == b.getClass();
+        }
+        return b instanceof Exchange e && ((Exchange) a).spec().equals(e.spec()) && ((Exchange) a).audience().equals(e.audience());
     }
 
     private static Policy withIds(Policy p, Set<String> ids) {
-        return p instanceof Exchange e ? new Exchange(e.spec(), e.audience(), Set.copyOf(ids)) : new Passthrough(Set.copyOf(ids));
+        Set<String> copy = Set.copyOf(ids);
+        return p instanceof Exchange e ? new Exchange(e.spec(), e.audience(), copy)
+                : p instanceof Passthrough ? new Passthrough(copy) : new Plain(copy);
     }
 
     /** Whether requests to {@code url} carry something made from the client's token. */
@@ -198,8 +232,8 @@ public class ClientTokens {
         if (policy == null) {
             return Uni.createFrom().nullItem();
         }
-        if (policy instanceof Conflict conflict) {
-            return Uni.createFrom().item(conflict.reason());
+        if (policy instanceof Refused refused) {
+            return Uni.createFrom().item(refused.reason());
         }
         if (policy instanceof Passthrough) {
             if (client.authorization() != null) {
@@ -239,9 +273,14 @@ public class ClientTokens {
 
     private Uni<Exchanged> exchange(Exchange exchange, String subject) {
         Exchange clientKey = new Exchange(exchange.spec(), exchange.audience(), Set.of());
-        Uni<OidcClient> client = clients.computeIfAbsent(clientKey, k -> oidcClients.newClient(clientConfig(k))
-                .onFailure().invoke(f -> clients.remove(k))
-                .memoize().indefinitely());
+        Uni<OidcClient> client = clients.computeIfAbsent(clientKey, k -> {
+            java.util.concurrent.atomic.AtomicReference<Uni<OidcClient>> self = new java.util.concurrent.atomic.AtomicReference<>();
+            Uni<OidcClient> created = oidcClients.newClient(clientConfig(k))
+                    .onFailure().invoke(f -> clients.remove(k, self.get()))
+                    .memoize().indefinitely();
+            self.set(created);
+            return created;
+        });
         return client
                 .chain(c -> c.getTokens(Map.of("subject_token", subject)))
                 .ifNoItem().after(settings.timeout()).failWith(() -> new IllegalStateException(

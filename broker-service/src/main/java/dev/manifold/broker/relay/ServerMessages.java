@@ -98,7 +98,8 @@ public class ServerMessages {
                         "The client cannot receive " + method + " requests through this gateway stream");
                 // a stateless client's call runs in the broker's own session with the backend: answer there
                 Uni<?> sent = session != null ? backendSessions.deliver(session, backend, refusal)
-                        : http.post(backend.entry().url(), backend.discoverySessionId(), backend.protocolVersion(), refusal, false, null);
+                        : http.post(backend.entry().url(), backend.discoverySessionId(), backend.protocolVersion(), refusal,
+                        false, null, dev.manifold.broker.credentials.ClientToken.of(null, null)); // a caller's exchange: no broker credential in its stead
                 sent.subscribe().with(r -> {
                 }, f -> LOG.debugf("Refusing %s to %s failed: %s", method, backend.id(), f.getMessage()));
                 return;

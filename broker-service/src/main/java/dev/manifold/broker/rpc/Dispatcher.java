@@ -83,10 +83,16 @@ public class Dispatcher {
         }
     }
 
-    /** logging/setLevel reaches every backend that offers logging, in the client's session there. */
+    /**
+     * logging/setLevel reaches every backend that offers logging, in the client's session there; a server that acts
+     * on the caller's own token (authPassthrough, tokenExchange) only when the client already uses it, so that
+     * setting a level never hands the caller's token to a server the caller did not call.
+     */
     private void setLevel(Exchange ex, ClientSession session, JsonNode id, ObjectNode params) {
+        java.util.Set<Backend> open = java.util.Set.copyOf(backendSessions.openBackends(session));
         List<Backend> targets = supervisor.all().stream()
-                .filter(b -> b.entry().isEnabled() && b.state() == BackendState.READY && b.offers("logging")).toList();
+                .filter(b -> b.entry().isEnabled() && b.state() == BackendState.READY && b.offers("logging"))
+                .filter(b -> !b.entry().usesClientToken() || open.contains(b)).toList();
         if (targets.isEmpty()) {
             ex.local(session, JsonRpc.result(id, mapper.createObjectNode()));
             return;

@@ -145,6 +145,13 @@ public class StatelessRequests {
             ex.reply(200, JsonRpc.error(clientId, JsonRpcErrors.BACKEND_UNAVAILABLE, "Server '" + serverId + "' is unavailable"), "backend_error");
             return;
         }
+        if (!backend.stateless() && backend.entry().usesClientToken()) {
+            // A stateless request to a session-based server rides the broker's own session there: never with a
+            // caller's token (the session is not the caller's), and never with the broker's credential instead.
+            ex.reply(200, JsonRpc.error(clientId, JsonRpcErrors.INVALID_REQUEST, "Server '" + serverId + "' acts on the "
+                    + "caller's own token and is reached only within a session: initialize one"), "rejected");
+            return;
+        }
         if (!backend.stateless() && params.get("_meta") instanceof ObjectNode meta) {
             meta.remove(List.of(McpVersions.META_PROTOCOL_VERSION, McpVersions.META_CLIENT_CAPABILITIES, McpVersions.META_CLIENT_INFO));
             if (meta.isEmpty()) {

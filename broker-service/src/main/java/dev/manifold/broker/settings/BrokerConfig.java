@@ -260,11 +260,27 @@ public interface BrokerConfig {
          */
         Optional<String> clientSecret();
 
+        /**
+         * Globs over the token endpoints the broker may exchange callers' tokens at, for example
+         * {@code https://login.example.com/oauth2/token}. An endpoint receives every caller's token and the broker's
+         * client secret, so a server's {@code tokenExchange} at any other endpoint is refused. Unset: none.
+         */
+        Optional<List<String>> allowedEndpoints();
+
+        /**
+         * Globs over the audiences a server's {@code tokenExchange} may ask for besides the server's own URL (the
+         * default audience). Unset: only the server's URL.
+         */
+        Optional<List<String>> allowedAudiences();
+
         /** An exchanged token is used until this long before it expires, then exchanged again. */
         @WithDefault("30s")
         Duration expirySkew();
 
-        /** An exchanged token is kept at most this long, even when it lives longer; one without expires_in is not kept. */
+        /**
+         * An exchanged token is kept at most this long, even when it lives longer; one whose lifetime is unknown (no
+         * {@code expires_in}, and not a JWT with {@code exp}) is not kept.
+         */
         @WithDefault("1h")
         Duration maxLifetime();
 

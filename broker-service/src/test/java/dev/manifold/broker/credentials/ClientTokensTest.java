@@ -154,6 +154,47 @@ class ClientTokensTest {
                 clientTokens.cacheForNativeCheck());
     }
 
+    @Test
+    void aTokenExchangeTheOperatorDidNotAllowAndServersThatShareAUrlButDisagreeGetNoToken() {
+        String frank = OAuthIssuer.token("frank");
+        McpClient client = session(frank);
+        await("the shared and rogue servers listed").atMost(Duration.ofSeconds(30)).until(() -> client.toolNames()
+                .containsAll(List.of("shareda_echo", "sharedb_echo", "rogueend_echo", "rogueaud_echo")));
+        Map<String, String> expected = Map.of(
+                "rogueend_echo", "its token endpoint " + ClientTokenBackends.ROGUE_ENDPOINT
+                        + " is not in manifold.broker.token-exchange.allowed-endpoints",
+                "rogueaud_echo", "its token-exchange audience https://payroll.example is neither the server's URL nor in "
+                        + "manifold.broker.token-exchange.allowed-audiences",
+                // the plain entry sorts first: whatever the order, a URL with two policies gets neither
+                "shareda_echo", "servers [shared-a, shared-b] share the URL " + ClientTokenBackends.shared.url(),
+                "sharedb_echo", "servers [shared-a, shared-b] share the URL " + ClientTokenBackends.shared.url());
+        expected.forEach((tool, reason) -> {
+            Response r = client.call(tool, "hello");
+            r.then().statusCode(200);
+            String message = r.jsonPath().getString("error.message");
+            assertNotNull(message, tool + ": " + r.asString());
+            assertTrue(message.contains(reason), tool + ": " + message);
+        });
+        assertEquals(List.of(), ClientTokenBackends.sts.exchangesOf(frank), "no exchange was attempted for them");
+        assertFalse(ClientTokenBackends.rogue.credentialsSeen().stream().anyMatch(v -> v.contains(frank)));
+        assertFalse(ClientTokenBackends.shared.credentialsSeen().stream().anyMatch(v -> v.contains(frank)));
+    }
+
+    /** logging/setLevel fans out, but a server that gets the caller's token only once the caller has used it. */
+    @Test
+    void loggingSetLevelReachesAServerThatActsOnTheCallersTokenOnlyOnceTheCallerUsesIt() {
+        String setLevel = "{\"jsonrpc\":\"2.0\",\"id\":21,\"method\":\"logging/setLevel\",\"params\":{\"level\":\"debug\"}}";
+        String gina = OAuthIssuer.token("gina");
+        McpClient client = session(gina);
+        int before = ClientTokenBackends.pass.requests("logging/setLevel");
+        client.post(setLevel).then().statusCode(200);
+        assertEquals(before, ClientTokenBackends.pass.requests("logging/setLevel"), "not before gina used it");
+        assertFalse(ClientTokenBackends.pass.credentialsSeen().contains("Bearer " + gina));
+        callsSucceed(client, "pass_echo");
+        client.post(setLevel).then().statusCode(200);
+        assertEquals(before + 1, ClientTokenBackends.pass.requests("logging/setLevel"), "once gina's session is open there");
+    }
+
     /** The first exchanged token the xchg server was sent after its first {@code from} credentials. */
     private static String exchangedTokensSeenSince(int from) {
         return ClientTokenBackends.xchg.credentialsSeen().stream().skip(from)

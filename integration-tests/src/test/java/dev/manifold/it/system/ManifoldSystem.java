@@ -92,6 +92,7 @@ public final class ManifoldSystem implements AutoCloseable {
                             "manifold.broker.probe-interval", PROBE_INTERVAL.toSeconds() + "s",
                             "manifold.broker.token-exchange.client-id", TOKEN_EXCHANGE_CLIENT_ID,
                             "manifold.broker.token-exchange.client-secret", TOKEN_EXCHANGE_CLIENT_SECRET,
+                            "manifold.broker.token-exchange.allowed-endpoints", "http://127.0.0.1:*/oauth2/token",
                             "kubernetes.user.agent", BROKER_USER_AGENT))), logDir));
         }
         ManifoldSystem system = new ManifoldSystem(cluster, kubelet, controller, brokers, proxies,
