@@ -195,6 +195,31 @@ class ClientTokensTest {
         assertEquals(before + 1, ClientTokenBackends.pass.requests("logging/setLevel"), "once gina's session is open there");
     }
 
+    /**
+     * A stateless (2026-07-28) call rides the broker's own session with a session-keeping server: refused for a
+     * server that acts on the caller's token, which therefore never sees the token; served for a plain one.
+     */
+    @Test
+    void aStatelessCallToAServerThatActsOnTheCallersTokenIsRefused() {
+        String henry = OAuthIssuer.token("henry");
+        String meta = "\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\"}";
+        for (String tool : List.of("pass_echo", "plain_echo")) {
+            Response r = given().contentType("application/json").accept("application/json, text/event-stream")
+                    .header("Authorization", "Bearer " + henry).header("MCP-Protocol-Version", "2026-07-28")
+                    .header("Mcp-Method", "tools/call").header("Mcp-Name", tool)
+                    .body("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"" + tool
+                            + "\",\"arguments\":{\"message\":\"hi\"}," + meta + "}}").post("/mcp");
+            r.then().statusCode(200);
+            if (tool.equals("pass_echo")) {
+                assertEquals(-32600, r.jsonPath().getInt("error.code"), r.asString());
+                assertTrue(r.jsonPath().getString("error.message").contains("reached only within a session"), r.asString());
+            } else {
+                assertNull(r.jsonPath().get("error"), r.asString());
+            }
+        }
+        assertFalse(ClientTokenBackends.pass.credentialsSeen().contains("Bearer " + henry));
+    }
+
     /** The first exchanged token the xchg server was sent after its first {@code from} credentials. */
     private static String exchangedTokensSeenSince(int from) {
         return ClientTokenBackends.xchg.credentialsSeen().stream().skip(from)
