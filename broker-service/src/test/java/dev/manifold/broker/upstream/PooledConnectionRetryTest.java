@@ -137,11 +137,13 @@ class PooledConnectionRetryTest {
                     JsonNode request = MAPPER.readTree(body);
                     byte[] answer = ("{\"jsonrpc\":\"2.0\",\"id\":" + request.get("id") + ",\"result\":{\"echo\":\"pong\"}}")
                             .getBytes(StandardCharsets.UTF_8);
+                    // Counted before it is written: the client may see the answer, and the test read the count,
+                    // before this thread runs again.
+                    answered.incrementAndGet();
                     out.write(("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + answer.length
                             + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
                     out.write(answer);
                     out.flush();
-                    answered.incrementAndGet();
                 }
             } catch (IOException ended) {
                 // the client went away
