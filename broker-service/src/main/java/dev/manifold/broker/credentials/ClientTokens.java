@@ -75,8 +75,12 @@ public class ClientTokens {
         }
     }
 
-    /** An exchanged token and when it stops being used, epoch milliseconds ({@code 0}: not kept). */
-    record Exchanged(String accessToken, long useUntil) {
+    /**
+     * An exchanged token and when it stops being used, epoch milliseconds ({@code 0}: not kept), or why the exchange
+     * failed (never kept). A failure is a value, not a failed future: Caffeine logs every failed asynchronous load
+     * at WARN with its stack trace, and any caller can make an exchange fail.
+     */
+    record Exchanged(String accessToken, long useUntil, String failure) {
         @Override
         public String toString() {
             return "Exchanged[<redacted>]";
@@ -259,15 +263,15 @@ public class ClientTokens {
                     return exchange(exchange, subject).subscribeAsCompletionStage();
                 }))
                 .map(token -> {
+                    if (token.failure() != null) {
+                        count(server, "failed");
+                        LOG.debugf("Token exchange at %s for %s failed: %s", exchange.spec().tokenEndpoint(), server,
+                                token.failure());
+                        return "the token exchange at " + exchange.spec().tokenEndpoint() + " failed: " + token.failure();
+                    }
                     count(server, fetched[0] ? "exchanged" : "cached");
                     putHeader.accept(Credential.AUTHORIZATION, "Bearer " + token.accessToken());
                     return (String) null;
-                })
-                .onFailure().recoverWithItem(failure -> {
-                    count(server, "failed");
-                    LOG.debugf("Token exchange at %s for %s failed: %s", exchange.spec().tokenEndpoint(), server,
-                            failure.getMessage());
-                    return "the token exchange at " + exchange.spec().tokenEndpoint() + " failed: " + describe(failure);
                 });
     }
 
@@ -285,17 +289,18 @@ public class ClientTokens {
                 .chain(c -> c.getTokens(Map.of("subject_token", subject)))
                 .ifNoItem().after(settings.timeout()).failWith(() -> new IllegalStateException(
                         "no answer within " + settings.timeout()))
-                .map(this::kept);
+                .map(this::kept)
+                .onFailure().recoverWithItem(failure -> new Exchanged(null, 0, describe(failure)));
     }
 
     private Exchanged kept(Tokens tokens) {
         Long expiresAt = tokens.getAccessTokenExpiresAt(); // epoch seconds; null without expires_in
         if (expiresAt == null) {
-            return new Exchanged(tokens.getAccessToken(), 0);
+            return new Exchanged(tokens.getAccessToken(), 0, null);
         }
         long now = System.currentTimeMillis();
         long until = Math.min(expiresAt * 1000 - settings.expirySkew().toMillis(), now + settings.maxLifetime().toMillis());
-        return new Exchanged(tokens.getAccessToken(), Math.max(until, 0));
+        return new Exchanged(tokens.getAccessToken(), Math.max(until, 0), null);
     }
 
     private OidcClientConfig clientConfig(Exchange exchange) {

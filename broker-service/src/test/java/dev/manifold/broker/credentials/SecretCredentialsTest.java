@@ -23,13 +23,9 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 
 import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
@@ -50,24 +46,7 @@ class SecretCredentialsTest {
     private static final String NS = "team-a";
     private static final String FIRST = "s3cret-first-7f1c";
     private static final String SECOND = "s3cret-second-92ab";
-    private static final List<String> LOG = java.util.Collections.synchronizedList(new ArrayList<>());
-    private static final Handler CAPTURE = new Handler() {
-        @Override
-        public void publish(LogRecord record) {
-            // the format, its parameters and the exception: wherever a value could have been put
-            LOG.add(record.getLoggerName() + " " + record.getMessage() + " "
-                    + (record.getParameters() == null ? "" : java.util.Arrays.toString(record.getParameters()))
-                    + (record.getThrown() == null ? "" : " " + record.getThrown()));
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-        }
-    };
+    private static dev.manifold.runtime.testing.CapturedLog log;
 
     @KubernetesTestServer
     KubernetesServer server;
@@ -77,12 +56,12 @@ class SecretCredentialsTest {
 
     @BeforeAll
     static void captureLogs() {
-        Logger.getLogger("").addHandler(CAPTURE);
+        log = dev.manifold.runtime.testing.CapturedLog.start();
     }
 
     @AfterAll
     static void stopCapturing() {
-        Logger.getLogger("").removeHandler(CAPTURE);
+        log.close();
     }
 
     private static Secret secret(String value) {
@@ -147,7 +126,7 @@ class SecretCredentialsTest {
         String everythingInRedis = redisValues();
         String health = given().get("/q/health").asString();
         String metrics = given().get("/q/metrics").asString();
-        String log = String.join("\n", LOG);
+        String log = SecretCredentialsTest.log.text();
         assertTrue(log.contains("secured"), "the capture saw the broker's log");
         for (String value : List.of(FIRST, SECOND)) {
             for (Map.Entry<String, String> place : Map.of("published config", published, "Redis", everythingInRedis,
