@@ -213,7 +213,25 @@ public class BackendCredentials {
      * as it is or exchanged ({@link ClientTokens}); {@code null} is the broker's own traffic, which never does.
      */
     public boolean actsForClient(String url, ClientToken client) {
-        return client != null && clientTokens != null && clientTokens.usesClientToken(url);
+        return client != null && clientTokensAt(url);
+    }
+
+    private boolean clientTokensAt(String url) {
+        return clientTokens != null && clientTokens.usesClientToken(url);
+    }
+
+    /**
+     * The credentials of a GET that resumes a cut-off SSE answer: {@link #authorize}'s, except at a URL that gets
+     * client tokens, where the resume carries the {@code Authorization} the cut-off request carried ({@code sent}).
+     */
+    public void authorizeResume(String url, io.vertx.core.http.RequestOptions options, String sent) {
+        authorize(url, options::putHeader); // unreadable now: the resume is refused and the answer fails as cut off
+        if (clientTokensAt(url)) {
+            options.removeHeader(Credential.AUTHORIZATION);
+            if (sent != null) {
+                options.putHeader(Credential.AUTHORIZATION, sent);
+            }
+        }
     }
 
     /**
@@ -231,7 +249,7 @@ public class BackendCredentials {
     public String sentFrom(String url) {
         String own = resolve(url) instanceof Resolution.Ready ready ? " to the credential from " + ready.source()
                 : " and no credentials are configured";
-        return clientTokens != null && clientTokens.usesClientToken(url)
+        return clientTokensAt(url)
                 ? own + " (a client's requests carry the client's token: authPassthrough or tokenExchange)" : own;
     }
 

@@ -109,8 +109,8 @@ public class BackendSessions {
                 // On timeout the exchange is cancelled (its HTTP request reset) before this runs.
                 .ifNoItem().after(config.callTimeout()).recoverWithUni(() -> {
                     if (sent.get() && request.hasNonNull("id")) {
-                        deliver(session, backend, JsonRpc.cancelled(request.get("id"), "timed out: no answer within "
-                                + config.callTimeout()), client)
+                        cancel(session, backend, request.get("id"), "timed out: no answer within " + config.callTimeout(),
+                                client)
                                 .subscribe().with(r -> {
                                 }, f -> LOG.debugf("Cancelling %s on %s failed: %s", request.get("id"), backend.id(), f.getMessage()));
                     }

@@ -10,11 +10,8 @@ import dev.manifold.broker.credentials.BackendCredentials;
 import dev.manifold.broker.credentials.ClientToken;
 import dev.manifold.broker.settings.BrokerConfig;
 import io.smallrye.mutiny.Uni;
-import io.smallrye.common.vertx.VertxContext;
-import io.vertx.core.Context;
 import org.jboss.logging.Logger;
 import io.vertx.core.Vertx;
-import io.vertx.core.impl.VertxInternal;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
@@ -96,16 +93,7 @@ public class McpHttpClient {
                         .setTracingPolicy(TracingPolicy.IGNORE),
                 new PoolOptions().setHttp1MaxSize(4096));
         this.deleteTimeoutMillis = connectMillis;
-        this.streamedAnswers = new StreamedAnswers(vertx, streams, this::parseOrNull,
-                (url, options, sent) -> {
-                    credentials.authorize(url, options::putHeader);
-                    if (credentials.actsForClient(url, ClientToken.of(sent, null))) {
-                        options.removeHeader("Authorization"); // the client's token, as the cut-off request carried it
-                        if (sent != null) {
-                            options.putHeader("Authorization", sent);
-                        }
-                    }
-                });
+        this.streamedAnswers = new StreamedAnswers(vertx, streams, this::parseOrNull, credentials::authorizeResume);
     }
 
     private final long deleteTimeoutMillis;
@@ -157,17 +145,27 @@ public class McpHttpClient {
         if (protocolVersion != null) {
             options.putHeader(McpHeaders.PROTOCOL_VERSION, protocolVersion);
         }
+        JsonNode sent = message;
+        return authorized(url, client, options,
+                () -> send(url, sessionId, protocolVersion, sent, rpc, body, options, freshConnection, onOther));
+    }
+
+    /**
+     * Puts the credentials of a request to {@code url} in {@code options} (the broker's own, or on a client's behalf
+     * what the client's token gives), then runs {@code send}; without running it, fails as not contacted when a
+     * credential cannot be read or a client token cannot be used.
+     */
+    private <T> Uni<T> authorized(String url, ClientToken client, RequestOptions options,
+                                  java.util.function.Supplier<Uni<T>> send) {
         String unreadable = credentials.authorize(url, options::putHeader);
         if (unreadable != null) {
             return notContacted(url, unreadable);
         }
-        if (credentials.actsForClient(url, client)) {
-            JsonNode sent = message;
-            return credentials.authorizeForClient(url, client, options).chain(problem -> problem != null
-                    ? notContacted(url, problem)
-                    : send(url, sessionId, protocolVersion, sent, rpc, body, options, freshConnection, onOther));
+        if (!credentials.actsForClient(url, client)) {
+            return send.get();
         }
-        return send(url, sessionId, protocolVersion, message, rpc, body, options, freshConnection, onOther);
+        return credentials.authorizeForClient(url, client, options)
+                .chain(problem -> problem != null ? notContacted(url, problem) : send.get());
     }
 
     private Uni<McpReply> send(String url, String sessionId, String protocolVersion, JsonNode message, JsonRpcMessage rpc,
@@ -270,15 +268,7 @@ public class McpHttpClient {
         if (protocolVersion != null) {
             options.putHeader(McpHeaders.PROTOCOL_VERSION, protocolVersion);
         }
-        String unreadable = credentials.authorize(url, options::putHeader);
-        if (unreadable != null) {
-            return notContacted(url, unreadable);
-        }
-        if (credentials.actsForClient(url, client)) {
-            return credentials.authorizeForClient(url, client, options).chain(problem -> problem != null
-                    ? notContacted(url, problem) : stream(url, options, onMessage, onEnd));
-        }
-        return stream(url, options, onMessage, onEnd);
+        return authorized(url, client, options, () -> stream(url, options, onMessage, onEnd));
     }
 
     private Uni<Runnable> stream(String url, RequestOptions options, Consumer<JsonNode> onMessage, Runnable onEnd) {

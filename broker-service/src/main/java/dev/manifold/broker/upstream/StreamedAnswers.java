@@ -94,7 +94,6 @@ final class StreamedAnswers {
                 if (protocolVersion != null) {
                     options.putHeader(McpHeaders.PROTOCOL_VERSION, protocolVersion);
                 }
-                // unreadable now: the resume is refused and the answer fails as cut off
                 authorize.resume(url, options, response.request().headers().get("Authorization"));
                 streams.request(options).compose(HttpClientRequest::send).onComplete(ar -> {
                     if (ar.failed()) {
